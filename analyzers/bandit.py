@@ -1,0 +1,155 @@
+"""Security findings in a snippet: Bandit's tests, run in-process.
+
+Bandit is the security check behind every suggestion (shell injection, weak
+hashes, unsafe deserialisation, SQL built from strings, ...). Its command line
+scans files; a subprocess per suggestion would cost far more than the check
+itself, so this analyzer drives the same machinery Bandit's ``BanditManager``
+uses for one file: a ``BanditNodeVisitor`` over the snippet with the
+manager's test set, and ``# nosec`` / ``# nosec B602`` comments parsed by
+Bandit's own parser, so suppressions behave exactly as on the command line.
+
+The manager (and its test set) is slow to build, so it is built once per
+analyzer and shared under a lock; everything per snippet is built fresh.
+Bandit's 1-based lines and UTF-8 byte columns become 0-based lines and
+code-point columns here.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import threading
+import tokenize
+import warnings
+
+from secgen.analyzers.base import Source
+from secgen.analyzers.finding import Confidence, Finding, Position, Range, Severity
+from secgen.analyzers.syntax import char_column, clamp, python_lines
+
+_formatwarning = warnings.formatwarning
+try:
+    with warnings.catch_warnings():
+        # stevedore, loading Bandit's plugins, deprecates an argument Bandit still passes.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bandit.core import config as bandit_config
+        from bandit.core import docs_utils, metrics
+        from bandit.core import manager as bandit_manager
+        from bandit.core import node_visitor
+except ImportError as exc:  # reported by available(), so only this analyzer is disabled
+    _IMPORT_ERROR: str | None = (
+        "bandit is not installed: pip install bandit"
+        if (exc.name or "").partition(".")[0] == "bandit"
+        else f"bandit cannot be imported: {exc}"
+    )
+else:
+    _IMPORT_ERROR = None
+finally:
+    # Importing bandit swaps the process-wide warnings formatter for its own.
+    warnings.formatwarning = _formatwarning
+
+# Bandit also ranks "UNDEFINED"; no shipped test reports it.
+_SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIGH}
+_CONFIDENCE = {"LOW": Confidence.LOW, "MEDIUM": Confidence.MEDIUM, "HIGH": Confidence.HIGH}
+
+
+class BanditAnalyzer:
+    name = "bandit"
+    languages = frozenset({"python"})
+    speed = "fast"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._manager = None
+        self._urls: dict[str, str] = {}
+
+    def available(self) -> str | None:
+        return _IMPORT_ERROR
+
+    def analyze(self, source: Source) -> list[Finding]:
+        data = source.text.encode("utf-8", errors="surrogatepass")
+        with self._lock:
+            manager = self._manager or self._build_manager()
+            try:
+                issues = _run_tests(manager, data, _visitor_filename(source.path))
+            except (SyntaxError, ValueError):
+                return []  # the syntax analyzer reports it
+            lines = python_lines(source.text)
+            return [self._finding(issue, lines) for issue in issues]
+
+    def _build_manager(self):
+        for logger in ("bandit", "stevedore"):
+            logging.getLogger(logger).setLevel(logging.WARNING)
+        self._manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file")
+        return self._manager
+
+    def _finding(self, issue, lines: list[str]) -> Finding:
+        return Finding(
+            analyzer=self.name,
+            rule_id=issue.test_id,
+            message=issue.text,
+            severity=_SEVERITY.get(issue.severity, Severity.INFO),
+            confidence=_CONFIDENCE.get(issue.confidence, Confidence.LOW),
+            cwe=issue.cwe.id or None,
+            range=_issue_range(issue, lines),
+            extra={"test": issue.test, "more_info": self._more_info(issue.test_id)},
+        )
+
+    def _more_info(self, test_id: str) -> str:
+        # get_url rewrites the shared blacklist entries it reads; called under the lock, once per id.
+        if test_id not in self._urls:
+            self._urls[test_id] = docs_utils.get_url(test_id)
+        return self._urls[test_id]
+
+
+def _visitor_filename(path: str | None) -> str:
+    """The file name Bandit's log lines show; only the base name is kept.
+
+    The visitor derives a module name from it: a bare name makes it log a
+    warning, and a deep path makes it probe the disk for ``__init__.py`` files.
+    """
+    return "./" + (os.path.basename(path or "") or "snippet.py")
+
+
+def _run_tests(manager, data: bytes, filename: str) -> list:
+    """What ``BanditManager._parse_file`` does for one file, minus the file and the bookkeeping."""
+    fdata = io.BytesIO(data)
+    file_metrics = metrics.Metrics()
+    file_metrics.begin(filename)
+    visitor = node_visitor.BanditNodeVisitor(
+        filename,
+        fdata,
+        manager.b_ma,
+        manager.b_ts,
+        manager.debug,
+        _nosec_lines(data),
+        file_metrics,
+    )
+    visitor.process(data)
+    return sorted(visitor.tester.results, key=lambda i: (i.lineno, i.col_offset, i.test_id))
+
+
+def _nosec_lines(data: bytes) -> dict[int, set[str] | None]:
+    """Line number -> tests to skip there (an empty set skips all), as Bandit reads them."""
+    nosec: dict[int, set[str] | None] = {}
+    if b"nosec" not in data:
+        return nosec  # Bandit's pattern is case-sensitive, so no comment here can suppress anything
+    try:
+        for token in tokenize.tokenize(io.BytesIO(data).readline):
+            if token.type == tokenize.COMMENT:
+                nosec[token.start[0]] = bandit_manager._parse_nosec_comment(token.string)
+    except tokenize.TokenError:
+        pass
+    return nosec
+
+
+def _issue_range(issue, lines: list[str]) -> Range:
+    """Bandit's region as its SARIF formatter draws it: lineno/col to the last line of linerange."""
+    first = min(max((issue.lineno or 1) - 1, 0), len(lines) - 1)
+    start = clamp(lines, first, char_column(lines[first], max(issue.col_offset, 0)))
+    last = max(issue.linerange or [issue.lineno or 1]) - 1
+    last = min(max(last, start.line), len(lines) - 1)
+    end = clamp(lines, last, char_column(lines[last], issue.end_col_offset or 0))
+    if end <= start:
+        end = Position(line=start.line, column=len(lines[start.line]))
+    return Range(start=start, end=end)

@@ -1,0 +1,132 @@
+"""Load analyzers by name and run them so that one failure never stops the rest.
+
+Built-in analyzers are registered by module path and imported lazily, so a
+missing optional dependency only disables its own analyzer. Third-party
+analyzers plug in through the ``secgen.analyzers`` entry-point group: each
+entry point names a zero-argument factory returning an :class:`Analyzer`.
+
+An analyzer that fails to load, is unavailable, raises, or returns something
+that is not a list of findings is recorded in the report's ``failures`` with
+its name and a one-line reason, and the others' findings still come back.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Callable, Iterable
+
+from secgen.analyzers.base import Analyzer, Source
+from secgen.analyzers.finding import Finding
+
+log = logging.getLogger(__name__)
+
+AnalyzerFactory = Callable[[], Analyzer]
+
+BUILTIN = {
+    "syntax": "secgen.analyzers.syntax:SyntaxAnalyzer",
+    "pyflakes": "secgen.analyzers.pyflakes:PyflakesAnalyzer",
+    "bandit": "secgen.analyzers.bandit:BanditAnalyzer",
+}
+DEFAULT_ANALYZERS = ("syntax", "pyflakes", "bandit")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnalysisReport:
+    findings: list[Finding]
+    failures: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _import_factory(target: str) -> AnalyzerFactory:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class AnalyzerRegistry:
+    """Named analyzer factories, instantiated once on first use."""
+
+    def __init__(self, factories: dict[str, AnalyzerFactory | str] | None = None) -> None:
+        self._factories: dict[str, AnalyzerFactory | str] = dict(BUILTIN if factories is None else factories)
+        self._loaded: dict[str, Analyzer] = {}
+        self._broken: dict[str, str] = {}
+
+    def register(self, name: str, factory: AnalyzerFactory | str) -> None:
+        self._factories[name] = factory
+        self._loaded.pop(name, None)
+        self._broken.pop(name, None)
+
+    def names(self) -> list[str]:
+        return sorted(self._factories)
+
+    def get(self, name: str) -> Analyzer | None:
+        """The analyzer, or ``None`` when it is unknown, failed to load or is unavailable."""
+        if name in self._loaded:
+            return self._loaded[name]
+        if name in self._broken:
+            return None
+        factory = self._factories.get(name)
+        if factory is None:
+            self._broken[name] = f"unknown analyzer {name!r} (known: {', '.join(self.names())})"
+            return None
+        try:
+            if isinstance(factory, str):
+                factory = _import_factory(factory)
+            analyzer = factory()
+            reason = analyzer.available()
+        except Exception as exc:  # a plugin's bug must not take the host down
+            reason = f"failed to load: {type(exc).__name__}: {exc}"
+        if reason:
+            log.warning("analyzer %s disabled: %s", name, reason)
+            self._broken[name] = reason
+            return None
+        self._loaded[name] = analyzer
+        return analyzer
+
+    def problem(self, name: str) -> str | None:
+        return self._broken.get(name)
+
+    def analyze(
+        self,
+        source: Source,
+        names: Iterable[str] = DEFAULT_ANALYZERS,
+        *,
+        include_slow: bool = False,
+    ) -> AnalysisReport:
+        findings: list[Finding] = []
+        failures: dict[str, str] = {}
+        seconds: dict[str, float] = {}
+        for name in names:
+            analyzer = self.get(name)
+            if analyzer is None:
+                failures[name] = self._broken[name]
+                continue
+            if source.language not in analyzer.languages:
+                continue
+            if analyzer.speed == "slow" and not include_slow:
+                continue
+            started = time.perf_counter()
+            try:
+                result = analyzer.analyze(source)
+                if not isinstance(result, list) or not all(isinstance(f, Finding) for f in result):
+                    raise TypeError(f"returned {type(result).__name__}, not a list of Finding")
+            except Exception as exc:
+                log.warning("analyzer %s crashed: %s: %s", name, type(exc).__name__, exc)
+                failures[name] = f"crashed: {type(exc).__name__}: {exc}"
+                continue
+            finally:
+                seconds[name] = time.perf_counter() - started
+            findings.extend(result)
+        findings.sort(key=lambda f: (f.range.start, f.analyzer, f.rule_id))
+        return AnalysisReport(findings=findings, failures=failures, seconds=seconds)
+
+
+def default_registry() -> AnalyzerRegistry:
+    """Built-ins plus whatever the ``secgen.analyzers`` entry-point group adds."""
+    registry = AnalyzerRegistry()
+    for ep in entry_points(group="secgen.analyzers"):
+        registry.register(ep.name, ep.value)
+    return registry

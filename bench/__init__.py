@@ -1,0 +1,4 @@
+"""Benchmarks: figures, not tests. Each prints ratios against a baseline measured in the same run.
+
+* ``latency``: raw llama.cpp generation vs secgen's completion path, and analyzer time per snippet.
+"""

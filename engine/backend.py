@@ -1,0 +1,134 @@
+"""The ``Backend`` protocol: what the repair loop needs from a model.
+
+Two calls, both streaming text chunks and both cancellable:
+
+* ``fim(prefix, suffix)``: fill-in-the-middle, for completions at a cursor;
+* ``chat(messages)``: instruction following, for ``generate`` and repairs.
+
+Backends are built from a model spec by :func:`open_backend` (one place that
+knows every backend), so callers never import a backend module directly:
+
+* a catalog name, a ``.gguf`` path or ``hf:REPO/FILE`` -> llama.cpp in-process;
+* ``http(s)://HOST[:PORT]`` -> an OpenAI-compatible server;
+* ``fake:PATH`` -> the scripted fake used by fast tests.
+
+Cancellation is cooperative: a :class:`CancelToken` is checked between
+tokens. Backends that own one model serialize requests with a lock, and a
+newer request cancels the one in flight (the editor only wants the latest).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
+
+
+class BackendError(RuntimeError):
+    """The model could not be loaded or could not answer; the message names the fix."""
+
+
+class Cancelled(Exception):
+    """Generation stopped because its token was cancelled."""
+
+
+class CancelToken:
+    """A thread-safe flag; ``cancel()`` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GenerationParams:
+    max_tokens: int = 256
+    temperature: float = 0.0  # greedy by default, as in the paper
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+
+    def fim(
+        self, prefix: str, suffix: str, params: GenerationParams, cancel: CancelToken | None = None
+    ) -> Iterator[str]:
+        ...
+
+    def chat(
+        self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken | None = None
+    ) -> Iterator[str]:
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+@dataclass(kw_only=True)
+class Generation:
+    """The text of one finished (or cancelled) generation."""
+
+    text: str
+    cancelled: bool = False
+    chunks: list[str] = field(default_factory=list, repr=False)
+
+
+def collect(stream: Iterator[str], until: Callable[[str], bool] | None = None) -> Generation:
+    """Drain a backend stream; a cancellation keeps what had arrived.
+
+    ``until`` ends generation early once the text so far satisfies it (closing
+    the stream stops the model).
+    """
+    chunks: list[str] = []
+    try:
+        for chunk in stream:
+            chunks.append(chunk)
+            if until is not None and until("".join(chunks)):
+                break
+    except Cancelled:
+        return Generation(text="".join(chunks), cancelled=True, chunks=chunks)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    return Generation(text="".join(chunks), chunks=chunks)
+
+
+def open_backend(spec: str | None = None, **options) -> Backend:
+    """Build the backend a model spec names; raise :class:`BackendError` with the fix."""
+    from secgen.engine.catalog import ModelError, resolve_spec
+
+    try:
+        model = resolve_spec(spec)
+    except ModelError as exc:
+        raise BackendError(str(exc)) from None
+    if model.kind == "fake":
+        from secgen.engine.fake import ScriptedBackend
+
+        return ScriptedBackend.from_file(model.path)
+    if model.kind == "openai":
+        from secgen.engine.openai_http import OpenAIBackend
+
+        return OpenAIBackend(model.url, **options)
+    from secgen.engine.llama import LlamaBackend
+
+    return LlamaBackend.from_spec(model, **options)

@@ -1,0 +1,172 @@
+"""The llama.cpp backend: a GGUF model in-process, through llama-cpp-python.
+
+Choices that are not obvious:
+
+* **FIM prompts are built from token ids.** llama-cpp-python's ``suffix=``
+  path is broken for Qwen (FIM token ids hard-coded to 0), and tokenizing a
+  text prompt with ``special=True`` would let a document that contains
+  ``<|fim_suffix|>`` steer the model. So the user's text is tokenized as plain
+  text and the three FIM control tokens are added by id.
+* **No extra buffer types by default.** On CPUs with Intel AMX, llama.cpp's AMX
+  buffer type crashes on the first decode (llama.cpp #20824). llama-cpp-python
+  does not expose ``use_extra_bufts``, so the model parameters are adjusted as
+  llama-cpp-python builds them (see :func:`_model_params_without_extra_bufts`).
+  ``extra_buffer_types=True`` turns them back on.
+* **One lock around the model; a newer request interrupts the one in flight.**
+  An editor only wants the latest completion.
+* **The prompt is cut to fit the context**: the tail of the prefix and the head
+  of the suffix are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from secgen.engine.backend import BackendError, Cancelled, CancelToken, ChatMessage, GenerationParams
+from secgen.engine.catalog import ModelError, ModelSpec, check_model_file
+from secgen.engine.prompts import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
+
+_params_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _model_params_without_extra_bufts(enabled: bool):
+    """While a ``Llama`` is constructed, hand it model params with ``use_extra_bufts`` set as asked."""
+    import llama_cpp.llama_cpp as lib
+
+    original = lib.llama_model_default_params
+    if enabled or not hasattr(lib.llama_model_params, "use_extra_bufts"):
+        yield
+        return
+
+    def params_without_extra_bufts():
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    with _params_lock:
+        lib.llama_model_default_params = params_without_extra_bufts
+        try:
+            yield
+        finally:
+            lib.llama_model_default_params = original
+
+
+class LlamaBackend:
+    """Fill-in-the-middle and chat on one llama.cpp model."""
+
+    def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int | None = None,
+                 extra_buffer_types: bool = False, verbose: bool = False, llama=None) -> None:
+        self.name = f"llama.cpp:{Path(model_path).name}"
+        self.model_path = Path(model_path)
+        self._lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._in_flight: CancelToken | None = None
+        if llama is not None:
+            self.llm = llama
+            return
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise BackendError(f"llama-cpp-python is not installed ({exc}); run `pip install llama-cpp-python`") from None
+        try:
+            with _model_params_without_extra_bufts(extra_buffer_types):
+                self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
+                                 verbose=verbose)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise BackendError(f"cannot load model {model_path}: {exc}; if the file is damaged, "
+                               f"run `secgen model pull --force`") from None
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec, **options) -> "LlamaBackend":
+        if spec.kind == "hf":
+            return cls._from_hub(spec, **options)
+        try:
+            check_model_file(spec.path, spec.entry)
+        except ModelError as exc:
+            raise BackendError(str(exc)) from None
+        return cls(spec.path, **options)
+
+    @classmethod
+    def _from_hub(cls, spec: ModelSpec, **options) -> "LlamaBackend":
+        """``hf:REPO/FILE``: only for machines that can reach the hub; secgen never does this on its own."""
+        from llama_cpp import Llama
+
+        repo, filename = spec.hf_repo, spec.hf_file
+        try:
+            with _model_params_without_extra_bufts(options.pop("extra_buffer_types", False)):
+                llm = Llama.from_pretrained(repo_id=repo, filename=filename, verbose=False,
+                                            n_ctx=options.get("n_ctx", 4096))
+        except Exception as exc:
+            raise BackendError(f"cannot fetch {repo}/{filename} from the hub: {exc}") from None
+        return cls(llm.model_path, llama=llm)
+
+    # -- requests -----------------------------------------------------------------
+
+    def _token(self, text: str) -> int:
+        ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+        if len(ids) != 1:
+            raise BackendError(f"model {self.name} has no {text} token; it cannot fill in the middle")
+        return ids[0]
+
+    def fim_tokens(self, prefix: str, suffix: str, max_tokens: int) -> list[int]:
+        budget = self.llm.n_ctx() - max_tokens - 3
+        pre = self.llm.tokenize(prefix.encode(), add_bos=False, special=False)
+        suf = self.llm.tokenize(suffix.encode(), add_bos=False, special=False)
+        if len(pre) + len(suf) > budget:
+            keep_suffix = min(len(suf), budget // 4)
+            suf = suf[:keep_suffix]
+            pre = pre[-(budget - keep_suffix):] if budget > keep_suffix else []
+        return [self._token(FIM_PREFIX), *pre, self._token(FIM_SUFFIX), *suf, self._token(FIM_MIDDLE)]
+
+    @contextlib.contextmanager
+    def _turn(self, cancel: CancelToken | None):
+        """Claim the model: interrupt whoever holds it, then wait for the lock."""
+        mine = CancelToken()
+        with self._state_lock:
+            if self._in_flight is not None:
+                self._in_flight.cancel()
+            self._in_flight = mine
+        with self._lock:
+            def check():
+                if mine.cancelled or (cancel is not None and cancel.cancelled):
+                    raise Cancelled()
+            check()
+            try:
+                yield check
+            finally:
+                with self._state_lock:
+                    if self._in_flight is mine:
+                        self._in_flight = None
+
+    def fim(self, prefix: str, suffix: str, params: GenerationParams,
+            cancel: CancelToken | None = None) -> Iterator[str]:
+        with self._turn(cancel) as check:
+            tokens = self.fim_tokens(prefix, suffix, params.max_tokens)
+            stream = self.llm.create_completion(tokens, max_tokens=params.max_tokens, temperature=params.temperature,
+                                                top_p=params.top_p, stop=list(params.stop), seed=params.seed,
+                                                stream=True)
+            for chunk in stream:
+                check()
+                yield chunk["choices"][0]["text"]
+
+    def chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
+             cancel: CancelToken | None = None) -> Iterator[str]:
+        with self._turn(cancel) as check:
+            stream = self.llm.create_chat_completion(
+                [{"role": m.role, "content": m.content} for m in messages], max_tokens=params.max_tokens,
+                temperature=params.temperature, top_p=params.top_p, stop=list(params.stop) or None,
+                seed=params.seed, stream=True)
+            for chunk in stream:
+                check()
+                text = chunk["choices"][0]["delta"].get("content")
+                if text:
+                    yield text
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.llm.close()

@@ -1,0 +1,265 @@
+"""The repair loop: generate -> analyze -> feed back -> regenerate.
+
+This is the method of the seed paper (and CodePatchLLM before it): the model
+writes code, static analyzers check it, and while blocking findings remain the
+model is asked again with the analyzers' messages. The loop stops when
+
+* no blocking finding remains (``clean``),
+* ``t_max`` repair rounds are spent (``t_max``; 3 by default, as in the paper),
+* a round does not reduce the number of blocking findings (``no_progress``),
+* the time budget is spent before another round could start (``time_budget``),
+* the caller cancels (``cancelled``), or the model offers nothing (``empty``).
+
+It returns the best attempt (fewest blocking, then fewest findings, then the
+earliest) and every attempt, with its prompt, text and findings: training
+turns those histories into preference pairs.
+
+Two kinds of task share the loop:
+
+* :class:`GenerationTask`: code from a description, through chat;
+* :class:`CompletionTask`: a suggestion at a cursor, through FIM. It analyzes
+  the suggestion in its document (prefix + suggestion + suffix) and blames the
+  suggestion only for new findings on its own lines, so problems already in the
+  user's file are not held against it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Protocol, Sequence
+
+from secgen.analyzers import AnalyzerRegistry, Finding, SeverityPolicy, Source, default_registry
+from secgen.analyzers.registry import DEFAULT_ANALYZERS
+from secgen.engine import prompts
+from secgen.engine.backend import Backend, CancelToken, ChatMessage, GenerationParams, collect
+from secgen.engine.postprocess import postprocess
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopConfig:
+    t_max: int = 3
+    time_budget_s: float | None = 120.0
+    analyzers: tuple[str, ...] = DEFAULT_ANALYZERS
+    policy: SeverityPolicy = field(default_factory=SeverityPolicy)
+    params: GenerationParams = field(default_factory=GenerationParams)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attempt:
+    round: int  # 0 is the first generation, 1.. are repairs
+    prompt: str  # the prompt as sent (chat turns rendered as "role: content")
+    raw: str  # the model's raw answer
+    text: str  # the code this attempt proposes ("" when nothing usable)
+    findings: tuple[Finding, ...]
+    blocking: tuple[Finding, ...]
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {
+            "round": self.round,
+            "prompt": self.prompt,
+            "raw": self.raw,
+            "text": self.text,
+            "findings": [f.to_dict() for f in self.findings],
+            "blocking": len(self.blocking),
+            "seconds": round(self.seconds, 4),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopResult:
+    best: Attempt | None
+    attempts: tuple[Attempt, ...]
+    stop_reason: str
+    analyzer_failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def clean(self) -> bool:
+        return self.best is not None and not self.best.blocking
+
+    @property
+    def text(self) -> str:
+        return self.best.text if self.best else ""
+
+    @property
+    def residual(self) -> tuple[Finding, ...]:
+        return self.best.findings if self.best else ()
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "clean": self.clean,
+            "stop_reason": self.stop_reason,
+            "best_round": None if self.best is None else self.best.round,
+            "residual": [f.to_dict() for f in self.residual],
+            "attempts": [a.to_dict() for a in self.attempts],
+            "analyzer_failures": self.analyzer_failures,
+        }
+
+
+class RepairTask(Protocol):
+    """What differs between generation and completion; the loop does the rest."""
+
+    def ask(self, backend: Backend, params: GenerationParams, cancel: CancelToken,
+            previous: Attempt | None) -> tuple[str, str, bool]:
+        """Return (prompt, raw answer, cancelled) for the first try or a repair of ``previous``."""
+        ...
+
+    def candidate(self, raw: str) -> str | None: ...
+
+    def check(self, text: str, loop: "RepairLoop") -> list[Finding]: ...
+
+
+def render_messages(messages: Sequence[ChatMessage]) -> str:
+    return "\n\n".join(f"{m.role}: {m.content}" for m in messages)
+
+
+@dataclass(kw_only=True)
+class GenerationTask:
+    description: str
+    language: str = "python"
+
+    def ask(self, backend, params, cancel, previous):
+        if previous is None:
+            messages = prompts.generation_messages(self.description, self.language)
+        else:
+            messages = prompts.repair_messages(self.description, previous.text, previous.blocking, self.language)
+        params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
+        gen = collect(backend.chat(messages, params, cancel), until=prompts.has_closed_block)
+        return render_messages(messages), gen.text, gen.cancelled
+
+    def candidate(self, raw):
+        code = prompts.extract_code(raw, self.language)
+        return code if code.strip() else None
+
+    def check(self, text, loop):
+        report = loop.registry.analyze(Source(text=text, language=self.language), loop.config.analyzers)
+        loop.failures.update(report.failures)
+        return report.findings
+
+
+@dataclass(kw_only=True)
+class CompletionTask:
+    prefix: str
+    suffix: str
+    language: str = "python"
+    path: str | None = None
+    _baseline: list[Finding] | None = None
+
+    @property
+    def first_line(self) -> int:
+        return self.prefix.count("\n")
+
+    def ask(self, backend, params, cancel, previous):
+        prefix = self.prefix
+        if previous is not None and previous.text:
+            prefix = prompts.repair_fim_prefix(self.prefix, previous.text, previous.blocking, first_line=self.first_line)
+        params = replace(params, stop=params.stop or prompts.FIM_STOPS)
+        gen = collect(backend.fim(prefix, self.suffix, params, cancel))
+        return prompts.fim_prompt(prefix, self.suffix), gen.text, gen.cancelled
+
+    def candidate(self, raw):
+        return postprocess(raw, self.prefix, self.suffix, language=self.language)
+
+    def _analyze(self, text: str, loop: "RepairLoop") -> list[Finding]:
+        report = loop.registry.analyze(Source(text=text, language=self.language, path=self.path), loop.config.analyzers)
+        loop.failures.update(report.failures)
+        return report.findings
+
+    def check(self, text, loop):
+        if self._baseline is None:
+            self._baseline = self._analyze(self.prefix + self.suffix, loop)
+        return blame(self._baseline, self._analyze(self.prefix + text + self.suffix, loop),
+                     first_line=self.first_line, added_lines=text.count("\n"),
+                     own_lines=max(1, text.rstrip("\n").count("\n") + 1))
+
+
+def blame(baseline: Sequence[Finding], findings: Sequence[Finding], *, first_line: int,
+          added_lines: int, own_lines: int) -> list[Finding]:
+    """Findings on the suggestion's own lines that the document did not already have."""
+    known: set[tuple[str, str, int]] = set()
+    for f in baseline:
+        line = f.line
+        if line > first_line:
+            line += added_lines
+        known.add((f.analyzer, f.rule_id, line))
+        if f.line == first_line:  # the cursor's line is split: its tail moves down
+            known.add((f.analyzer, f.rule_id, line + added_lines))
+    own = range(first_line, first_line + own_lines)
+    return [f for f in findings if f.line in own and (f.analyzer, f.rule_id, f.line) not in known]
+
+
+def _rank(attempt: Attempt) -> tuple[int, int, int]:
+    return (len(attempt.blocking), len(attempt.findings), attempt.round)
+
+
+class RepairLoop:
+    """Runs a :class:`RepairTask` against one backend and one analyzer registry."""
+
+    def __init__(self, backend: Backend, registry: AnalyzerRegistry | None = None,
+                 config: LoopConfig | None = None) -> None:
+        self.backend = backend
+        self.registry = registry or default_registry()
+        self.config = config or LoopConfig()
+        self.failures: dict[str, str] = {}
+
+    def generate(self, description: str, *, language: str = "python", cancel: CancelToken | None = None) -> LoopResult:
+        return self.run(GenerationTask(description=description, language=language), cancel)
+
+    def complete(self, prefix: str, suffix: str = "", *, language: str = "python", path: str | None = None,
+                 cancel: CancelToken | None = None) -> LoopResult:
+        return self.run(CompletionTask(prefix=prefix, suffix=suffix, language=language, path=path), cancel)
+
+    def analyze(self, source: Source) -> tuple[list[Finding], list[Finding]]:
+        """(all findings, blocking findings) for a whole text, with the loop's analyzers and policy."""
+        report = self.registry.analyze(source, self.config.analyzers)
+        self.failures.update(report.failures)
+        return report.findings, self.config.policy.blocking(report.findings)
+
+    def run(self, task: RepairTask, cancel: CancelToken | None = None) -> LoopResult:
+        cancel = cancel or CancelToken()
+        self.failures = {}
+        started = time.monotonic()
+        attempts: list[Attempt] = []
+        previous: Attempt | None = None
+        stop = "t_max"
+        for round_no in range(self.config.t_max + 1):
+            if round_no and self._out_of_time(started):
+                stop = "time_budget"
+                break
+            attempt, stop_now = self._attempt(task, round_no, previous, cancel)
+            if attempt is not None:
+                attempts.append(attempt)
+            if stop_now:
+                stop = stop_now
+                break
+            if previous is not None and len(attempt.blocking) >= len(previous.blocking):
+                stop = "no_progress"
+                break
+            previous = attempt
+        best = min(attempts, key=_rank) if attempts else None
+        if best is not None and not best.text:
+            best = None
+        return LoopResult(best=best, attempts=tuple(attempts), stop_reason=stop, analyzer_failures=dict(self.failures))
+
+    def _out_of_time(self, started: float) -> bool:
+        budget = self.config.time_budget_s
+        return budget is not None and time.monotonic() - started >= budget
+
+    def _attempt(self, task: RepairTask, round_no: int, previous: Attempt | None,
+                 cancel: CancelToken) -> tuple[Attempt | None, str | None]:
+        """One generate-and-analyze step; the second value is a stop reason, if any."""
+        t0 = time.perf_counter()
+        prompt, raw, cancelled = task.ask(self.backend, self.config.params, cancel, previous)
+        if cancelled or cancel.cancelled:
+            return None, "cancelled"
+        text = task.candidate(raw)
+        findings = tuple(task.check(text, self)) if text else ()
+        attempt = Attempt(round=round_no, prompt=prompt, raw=raw, text=text or "", findings=findings,
+                          blocking=tuple(self.config.policy.blocking(findings)), seconds=time.perf_counter() - t0)
+        if not text:
+            return attempt, "empty" if previous is None else "no_progress"
+        if not attempt.blocking:
+            return attempt, "clean"
+        return attempt, None

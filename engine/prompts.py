@@ -1,0 +1,134 @@
+"""Every prompt secgen sends to a model, in one place.
+
+* :func:`fim_prompt`: Qwen2.5-Coder's fill-in-the-middle layout. llama-cpp-
+  python's own ``suffix=`` path uses FIM token ids of 0 in current releases,
+  so the prompt is built here as text and the special tokens are parsed by the
+  tokenizer.
+* :func:`generation_messages`: the first chat turn for ``secgen generate``.
+* :func:`repair_messages`: the paper's feedback step for chat: the previous
+  code and every finding (rule, CWE, line, message) go back to the model.
+* :func:`repair_fim_prefix`: the same feedback for a completion at a cursor:
+  the findings are written as a comment block just above the cursor's line,
+  so the model fills the same hole again knowing what was wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from secgen.analyzers import Finding
+from secgen.engine.backend import ChatMessage
+
+FIM_PREFIX = "<|fim_prefix|>"
+FIM_SUFFIX = "<|fim_suffix|>"
+FIM_MIDDLE = "<|fim_middle|>"
+# Qwen2.5-Coder ends a fill with any of these; never show them to a user.
+FIM_STOPS = ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|im_end|>", "<|repo_name|>",
+             "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|im_start|>")
+CHAT_STOPS = ("<|im_end|>", "<|endoftext|>")
+
+SYSTEM_PROMPT = "You are a helpful {language} coding assistant."
+
+# Short remedies for the findings a small model most often gets wrong. The
+# analyzer's own message says what is wrong; these say what to write instead.
+REMEDIES = {
+    "B102": "do not use exec on data; parse it or dispatch on known values",
+    "B105": "read the secret from the environment (os.environ) instead of hard-coding it",
+    "B106": "read the secret from the environment (os.environ) instead of hard-coding it",
+    "B108": "use the tempfile module instead of a fixed path in /tmp",
+    "B301": "do not unpickle untrusted data; use json.loads instead and drop the pickle import",
+    "B303": "use hashlib.sha256, or hashlib.pbkdf2_hmac / scrypt for passwords",
+    "B306": "use tempfile.NamedTemporaryFile or mkstemp instead of mktemp",
+    "B307": "use ast.literal_eval instead of eval",
+    "B310": "check the URL scheme is http or https before opening it",
+    "B311": "use the secrets module for anything security related",
+    "B324": "use hashlib.sha256, or hashlib.pbkdf2_hmac / hashlib.scrypt with a random salt for passwords",
+    "B403": "use json instead of pickle for untrusted data",
+    "B506": "use yaml.safe_load",
+    "B602": "split the command with shlex.split and call subprocess.run(args, capture_output=True, text=True) without shell=True",
+    "B603": "pass a fixed program and a list of arguments",
+    "B604": "pass a list of arguments and keep shell=False",
+    "B605": "use subprocess.run([\"program\", arg], check=False) with a list of arguments instead of os.system",
+    "B607": "use the full path of the program",
+    "B608": "use a parameterized query: cursor.execute(\"... WHERE name = ?\", (name,))",
+    "B113": "pass a timeout, e.g. requests.get(url, timeout=10)",
+    "B201": "do not run Flask with debug=True; call app.run() without debug",
+    "B202": "check every member's path stays inside the destination, or use extractall(dest, filter='data')",
+    "B501": "keep certificate verification on (verify=True)",
+    "F821": "define or import the name before using it",
+    "syntax-error": "fix the syntax so the code compiles",
+}
+
+
+def fim_prompt(prefix: str, suffix: str) -> str:
+    return f"{FIM_PREFIX}{prefix}{FIM_SUFFIX}{suffix}{FIM_MIDDLE}"
+
+
+def describe_finding(finding: Finding, *, line_offset: int = 0) -> str:
+    """``line 3: B602 (CWE-78), high: <message>; fix: <remedy>`` (1-based line for people)."""
+    text = f"line {finding.line + 1 - line_offset}: {finding.label()}, {finding.severity.name.lower()}: {finding.message}"
+    remedy = REMEDIES.get(finding.rule_id)
+    return f"{text}; fix: {remedy}" if remedy else text
+
+
+def generation_messages(task: str, language: str = "python") -> list[ChatMessage]:
+    return [
+        ChatMessage(role="system", content=SYSTEM_PROMPT.format(language=language.capitalize())),
+        ChatMessage(role="user", content=f"{task.strip()}\n\nReply with the complete code in one ```{language} code block."),
+    ]
+
+
+def repair_messages(
+    task: str, code: str, findings: Sequence[Finding], language: str = "python"
+) -> list[ChatMessage]:
+    listing = "\n".join(f"- {describe_finding(f)}" for f in findings)
+    feedback = (
+        f"Static analyzers checked this code and reported:\n{listing}\n\n"
+        f"Rewrite the code so that every reported problem is gone and it still does the task. "
+        f"Reply with the complete corrected code in one ```{language} code block."
+    )
+    return [
+        *generation_messages(task, language),
+        ChatMessage(role="assistant", content=f"```{language}\n{code.rstrip()}\n```"),
+        ChatMessage(role="user", content=feedback),
+    ]
+
+
+def repair_fim_prefix(prefix: str, suggestion: str, findings: Sequence[Finding], *, first_line: int) -> str:
+    """The prefix with a feedback comment inserted above the cursor's line.
+
+    ``first_line`` is the 0-based document line where the suggestion starts;
+    finding lines are quoted relative to the suggestion, with the flagged code.
+    """
+    head, _, current = prefix.rpartition("\n")
+    head = head + "\n" if _ else ""
+    indent = re.match(r"[ \t]*", current).group(0)
+    lines = suggestion.splitlines()
+    notes = [f"{indent}# Note: a previous attempt here was rejected by static analysis:"]
+    for f in findings:
+        idx = f.line - first_line
+        flagged = lines[idx].strip() if 0 <= idx < len(lines) else ""
+        quoted = f" in `{flagged}`" if flagged else ""
+        remedy = REMEDIES.get(f.rule_id)
+        notes.append(f"{indent}# - {f.label()}{quoted}: {f.message}" + (f" Instead, {remedy}." if remedy else ""))
+    notes.append(f"{indent}# Write it securely.")
+    return head + "\n".join(notes) + "\n" + current
+
+
+_FENCE = re.compile(r"```[ \t]*([\w+#.-]*)[ \t]*\n(.*?)(?:```|\Z)", re.S)
+
+
+def has_closed_block(reply: str) -> bool:
+    """True once a chat reply holds a complete fenced code block: nothing after it is needed."""
+    return bool(re.search(r"```[^\n]*\n.*?\n```", reply, re.S))
+
+
+def extract_code(reply: str, language: str = "python") -> str:
+    """The code in a chat reply: the longest fenced block (preferring the language), else the reply."""
+    blocks = [(lang.lower(), body) for lang, body in _FENCE.findall(reply)]
+    if not blocks:
+        return reply.strip("\n") + "\n" if reply.strip() else ""
+    preferred = [b for lang, b in blocks if lang in (language, "py" if language == "python" else language)]
+    body = max(preferred or [b for _, b in blocks], key=len)
+    return body.rstrip() + "\n"

@@ -1,0 +1,221 @@
+"""The ``secgen`` command line: the repair loop without an editor.
+
+    secgen complete FILE --line L --column C [--json]   # suggestion at a position (1-based)
+    secgen generate "task description" [--language python] [--json]
+    secgen check PATH... [--format text|json|sarif]     # exit 1 when blocking findings exist
+    secgen fix FILE [--write]                          # unified diff; --write keeps FILE.orig
+    secgen model pull|list|info|serve [NAME]
+    secgen bench latency
+
+Errors the user can fix (a missing model, a bad spec, an unreadable file) are
+one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from secgen import __version__
+from secgen.analyzers import Finding, SeverityPolicy, Source, default_registry
+from secgen.analyzers.registry import DEFAULT_ANALYZERS
+from secgen.analyzers.sarif import to_sarif
+from secgen.engine.backend import BackendError, GenerationParams, open_backend
+from secgen.engine.catalog import ModelError
+from secgen.engine.fix import fix_document
+from secgen.engine.loop import LoopConfig, LoopResult, RepairLoop
+from secgen.server import cli_model
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+def _add_loop_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default=os.environ.get("SECGEN_MODEL"),
+                   help="catalog name, .gguf path, hf:REPO/FILE, http(s)://server, or fake:SCRIPT (default: $SECGEN_MODEL or the catalog default)")
+    p.add_argument("--t-max", type=int, default=3, help="repair rounds after the first attempt (default 3)")
+    p.add_argument("--time-budget", type=float, default=120.0, help="seconds before no new round starts (default 120)")
+    p.add_argument("--max-tokens", type=int, default=384, help="tokens per attempt (default 384)")
+    p.add_argument("--analyzers", default=",".join(DEFAULT_ANALYZERS), help="comma-separated analyzer names")
+    p.add_argument("--block-at", default="medium", help="lowest severity that blocks: low, medium, high, error")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="secgen", description="Code generation checked and repaired by static analyzers.")
+    parser.add_argument("--version", action="version", version=f"secgen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("complete", help="the suggestion at a position in a file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--line", type=int, required=True, help="1-based line")
+    p.add_argument("--column", type=int, required=True, help="1-based column (characters)")
+    _add_loop_options(p)
+
+    p = sub.add_parser("generate", help="code from a task description")
+    p.add_argument("task")
+    p.add_argument("--language", default="python")
+    _add_loop_options(p)
+
+    p = sub.add_parser("check", help="analyzer findings for files")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--analyzers", default=",".join(DEFAULT_ANALYZERS))
+    p.add_argument("--block-at", default="medium")
+
+    p = sub.add_parser("fix", help="repair the flagged regions of a file")
+    p.add_argument("file", type=Path)
+    p.add_argument("--write", action="store_true", help="apply the fix (the original is kept as FILE.orig)")
+    _add_loop_options(p)
+
+    cli_model.add_parsers(sub)
+    p = sub.add_parser("bench", help="benchmarks")
+    p.add_argument("which", choices=("latency",))
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+
+
+def _policy(args) -> SeverityPolicy:
+    try:
+        return SeverityPolicy.from_dict({"blockAt": args.block_at})
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _analyzers(args) -> tuple[str, ...]:
+    return tuple(a.strip() for a in args.analyzers.split(",") if a.strip())
+
+
+def _loop(args) -> RepairLoop:
+    if args.t_max < 0:
+        raise UsageError("--t-max must be 0 or more")
+    config = LoopConfig(t_max=args.t_max, time_budget_s=args.time_budget, analyzers=_analyzers(args),
+                        policy=_policy(args), params=GenerationParams(max_tokens=args.max_tokens))
+    return RepairLoop(open_backend(args.model), default_registry(), config)
+
+
+def _print_finding(f: Finding, path: str = "", out=sys.stdout, blocking: bool = False) -> None:
+    mark = "error" if blocking else "note"
+    where = f"{path}:" if path else "line "
+    print(f"{where}{f.line + 1}:{f.range.start.column + 1}: {mark}: [{f.analyzer} {f.label()}] "
+          f"{f.message} (severity {f.severity.name.lower()}, confidence {f.confidence.name.lower()})", file=out)
+
+
+def _report(result: LoopResult, args, policy: SeverityPolicy) -> int:
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return 0 if result.best else 1
+    for failure in result.analyzer_failures.items():
+        print("warning: analyzer %s did not run: %s" % failure, file=sys.stderr)
+    for a in result.attempts:
+        print(f"# attempt {a.round}: {len(a.blocking)} blocking, {len(a.findings)} findings, {a.seconds:.2f}s", file=sys.stderr)
+    print(f"# stopped: {result.stop_reason}", file=sys.stderr)
+    if result.best is None:
+        print("no suggestion", file=sys.stderr)
+        return 1
+    sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
+    for f in result.residual:
+        _print_finding(f, out=sys.stderr, blocking=policy.is_blocking(f))
+    return 0
+
+
+def cmd_complete(args) -> int:
+    text = _read(args.file)
+    lines = text.splitlines(keepends=True)
+    if not 1 <= args.line <= max(len(lines), 1):
+        raise UsageError(f"--line {args.line} is outside {args.file} (1..{len(lines)})")
+    line = lines[args.line - 1] if lines else ""
+    if not 1 <= args.column <= len(line.rstrip("\r\n")) + 1:
+        raise UsageError(f"--column {args.column} is outside line {args.line} (1..{len(line.rstrip(chr(10)))+1})")
+    offset = sum(len(l) for l in lines[: args.line - 1]) + args.column - 1
+    loop = _loop(args)
+    result = loop.complete(text[:offset], text[offset:], path=str(args.file))
+    return _report(result, args, loop.config.policy)
+
+
+def cmd_generate(args) -> int:
+    loop = _loop(args)
+    return _report(loop.generate(args.task, language=args.language), args, loop.config.policy)
+
+
+def cmd_check(args) -> int:
+    registry, policy = default_registry(), _policy(args)
+    names = _analyzers(args)
+    found: dict[str, list[Finding]] = {}
+    texts: dict[str, str] = {}
+    files = [p for path in args.paths for p in (sorted(path.rglob("*.py")) if path.is_dir() else [path])]
+    for path in files:
+        texts[str(path)] = _read(path)
+        report = registry.analyze(Source(text=texts[str(path)], path=str(path)), names)
+        for name, reason in report.failures.items():
+            print(f"warning: analyzer {name} did not run on {path}: {reason}", file=sys.stderr)
+        found[str(path)] = report.findings
+    blocking = sum(1 for fs in found.values() for f in fs if policy.is_blocking(f))
+    if args.format == "sarif":
+        print(json.dumps(to_sarif(found, texts, version=__version__), indent=2))
+    elif args.format == "json":
+        print(json.dumps({p: [f.to_dict() | {"blocking": policy.is_blocking(f)} for f in fs] for p, fs in found.items()}, indent=2))
+    else:
+        for path, fs in found.items():
+            for f in fs:
+                _print_finding(f, path, blocking=policy.is_blocking(f))
+        print(f"{len(files)} file(s), {sum(map(len, found.values()))} finding(s), {blocking} blocking", file=sys.stderr)
+    return 1 if blocking else 0
+
+
+def cmd_fix(args) -> int:
+    text = _read(args.file)
+    loop = _loop(args)
+    result = fix_document(text, loop, path=str(args.file))
+    for region in result.regions:
+        state = "repaired" if region.replacement is not None else "not repaired"
+        print(f"# lines {region.start + 1}-{region.end + 1}: {region.original_blocking} blocking -> {state} "
+              f"({len(region.result.attempts)} attempts, {region.result.stop_reason})", file=sys.stderr)
+    diff = result.diff(str(args.file))
+    sys.stdout.write(diff)
+    if args.write and diff:
+        backup = args.file.with_name(args.file.name + ".orig")
+        shutil.copy2(args.file, backup)
+        tmp = args.file.with_name(f".{args.file.name}.secgen-{os.getpid()}")
+        tmp.write_text(result.fixed, encoding="utf-8")
+        os.replace(tmp, args.file)
+        print(f"# wrote {args.file} (original kept as {backup})", file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from secgen.bench import latency
+
+    return latency.main(args.rest)
+
+
+COMMANDS = {"complete": cmd_complete, "generate": cmd_generate, "check": cmd_check, "fix": cmd_fix,
+            "bench": cmd_bench, **cli_model.COMMANDS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (UsageError, BackendError, ModelError) as exc:
+        print(f"secgen: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("secgen: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,36 @@
+"""Shared fixtures.
+
+Tests marked ``model`` need the real default model. They find it where
+``secgen model pull`` puts it (``SECGEN_MODEL_DIR`` or the user cache) and are
+skipped with the fix named when it is missing, unless ``SECGEN_REQUIRE_MODEL=1``
+(CI sets it), in which case a missing model is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from secgen.engine.catalog import DEFAULT_MODEL, inspect_model_file, model_path
+
+
+@pytest.fixture(scope="session")
+def default_model_path():
+    path = model_path(DEFAULT_MODEL)
+    state = inspect_model_file(path, DEFAULT_MODEL)
+    if not state.ok:
+        message = f"default model not ready ({state.state}); run `secgen model pull`"
+        if os.environ.get("SECGEN_REQUIRE_MODEL") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def llama_backend(default_model_path):
+    from secgen.engine.llama import LlamaBackend
+
+    backend = LlamaBackend(default_model_path)
+    yield backend
+    backend.close()

@@ -1,0 +1,44 @@
+from secgen.analyzers import Confidence, Finding, Range, Severity
+from secgen.engine import prompts
+
+
+def _finding(line=2, rule="B602", cwe=78):
+    return Finding(analyzer="bandit", rule_id=rule, message="subprocess call with shell=True identified",
+                   severity=Severity.HIGH, confidence=Confidence.HIGH, cwe=cwe, range=Range.lines(line))
+
+
+def test_fim_prompt_layout():
+    assert prompts.fim_prompt("a", "b") == "<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>"
+
+
+def test_repair_messages_quote_rule_cwe_line_message_and_code():
+    messages = prompts.repair_messages("run a command", "import subprocess\nsubprocess.run(c, shell=True)\n", [_finding(1)])
+    feedback = messages[-1].content
+    assert "line 2" in feedback and "B602 (CWE-78)" in feedback and "shell=True identified" in feedback
+    assert messages[-2].role == "assistant" and "subprocess.run(c, shell=True)" in messages[-2].content
+    assert "shlex.split" in feedback  # the remedy for this rule
+
+
+def test_repair_fim_prefix_puts_feedback_above_cursor_line_with_its_indent():
+    prefix = "def run(c):\n    out = "
+    suggestion = "subprocess.run(c, shell=True)\n"
+    new = prompts.repair_fim_prefix(prefix, suggestion, [_finding(1)], first_line=1)
+    assert new.endswith("\n    out = ")
+    assert new.startswith("def run(c):\n    # Note:")
+    assert "`subprocess.run(c, shell=True)`" in new and "B602 (CWE-78)" in new
+
+
+def test_extract_code_prefers_longest_block_in_language():
+    reply = "Here:\n```bash\nls\n```\nand\n```python\nimport os\nprint(os.getcwd())\n```\nDone."
+    assert prompts.extract_code(reply) == "import os\nprint(os.getcwd())\n"
+
+
+def test_extract_code_without_fence_and_unterminated_fence():
+    assert prompts.extract_code("x = 1") == "x = 1\n"
+    assert prompts.extract_code("```python\nx = 1\ny = 2") == "x = 1\ny = 2\n"
+    assert prompts.extract_code("  \n") == ""
+
+
+def test_has_closed_block():
+    assert not prompts.has_closed_block("Sure!\n```python\nx = 1\n")
+    assert prompts.has_closed_block("Sure!\n```python\nx = 1\n```")
