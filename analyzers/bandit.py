@@ -78,8 +78,10 @@ class BanditAnalyzer:
             return [self._finding(issue, lines) for issue in issues]
 
     def _build_manager(self):
-        for logger in ("bandit", "stevedore"):
-            logging.getLogger(logger).setLevel(logging.WARNING)
+        logging.getLogger("bandit").setLevel(logging.WARNING)
+        # Bandit's report formatters are plugins; one whose extra is missing (sarif) is logged
+        # at ERROR by stevedore although we never format reports.
+        logging.getLogger("stevedore").setLevel(logging.CRITICAL)
         self._manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file")
         return self._manager
 

@@ -129,7 +129,7 @@ class DocumentFix:
     def diff(self, path: str = "file") -> str:
         return "".join(difflib.unified_diff(self.original.splitlines(keepends=True),
                                             self.fixed.splitlines(keepends=True),
-                                            fromfile=f"a/{path}", tofile=f"b/{path}"))
+                                            fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}"))
 
 
 def fix_document(text: str, loop: RepairLoop, *, language: str = "python", path: str | None = None,

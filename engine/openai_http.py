@@ -70,8 +70,17 @@ class OpenAIBackend:
         body = {"model": self.model, "max_tokens": params.max_tokens, "temperature": params.temperature,
                 "top_p": params.top_p, "seed": params.seed, "stream": True}
         if params.stop:
-            body["stop"] = list(params.stop)[:4] if "api.openai.com" in self.base_url else list(params.stop)
+            body["stop"] = list(params.stop)[:4] if self._is_openai else list(params.stop)
+        if not self._is_openai:
+            # llama.cpp's servers apply a repeat penalty (1.1) unless told otherwise, which
+            # changes greedy output: without this the same model answers differently over HTTP
+            # than in-process. OpenAI's own API rejects the unknown field.
+            body["repeat_penalty"] = 1.0
         return body
+
+    @property
+    def _is_openai(self) -> bool:
+        return "api.openai.com" in self.base_url
 
     def fim(self, prefix: str, suffix: str, params: GenerationParams,
             cancel: CancelToken | None = None) -> Iterator[str]:

@@ -110,7 +110,8 @@ def _loop(args) -> RepairLoop:
     return RepairLoop(open_backend(args.model), default_registry(), config)
 
 
-def _print_finding(f: Finding, path: str = "", out=sys.stdout, blocking: bool = False) -> None:
+def _print_finding(f: Finding, path: str = "", out=None, blocking: bool = False) -> None:
+    out = out or sys.stdout
     mark = "error" if blocking else "note"
     where = f"{path}:" if path else "line "
     print(f"{where}{f.line + 1}:{f.range.start.column + 1}: {mark}: [{f.analyzer} {f.label()}] "
@@ -121,6 +122,9 @@ def _report(result: LoopResult, args, policy: SeverityPolicy) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0 if result.best else 1
+    if result.best is not None:
+        sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
+        sys.stdout.flush()
     for failure in result.analyzer_failures.items():
         print("warning: analyzer %s did not run: %s" % failure, file=sys.stderr)
     for a in result.attempts:
@@ -129,7 +133,6 @@ def _report(result: LoopResult, args, policy: SeverityPolicy) -> int:
     if result.best is None:
         print("no suggestion", file=sys.stderr)
         return 1
-    sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")
     for f in result.residual:
         _print_finding(f, out=sys.stderr, blocking=policy.is_blocking(f))
     return 0
@@ -183,12 +186,15 @@ def cmd_fix(args) -> int:
     text = _read(args.file)
     loop = _loop(args)
     result = fix_document(text, loop, path=str(args.file))
+    diff = result.diff(str(args.file))
+    sys.stdout.write(diff)
+    sys.stdout.flush()
     for region in result.regions:
         state = "repaired" if region.replacement is not None else "not repaired"
         print(f"# lines {region.start + 1}-{region.end + 1}: {region.original_blocking} blocking -> {state} "
               f"({len(region.result.attempts)} attempts, {region.result.stop_reason})", file=sys.stderr)
-    diff = result.diff(str(args.file))
-    sys.stdout.write(diff)
+    if not result.regions:
+        print("# no blocking findings: nothing to fix", file=sys.stderr)
     if args.write and diff:
         backup = args.file.with_name(args.file.name + ".orig")
         shutil.copy2(args.file, backup)

@@ -1,0 +1,509 @@
+"""Latency: what secgen's completion path costs on top of llama.cpp itself.
+
+For a fixed set of fill-in-the-middle completions (a cursor inside a
+half-written Python function, several of them the classic insecure spots:
+a shell command from user input, a password hash, a pickle from a request,
+SQL built from a name, YAML parsing) it measures, in the same run:
+
+1. **raw generation**, the baseline: ``Llama.create_completion`` called
+   directly on the FIM token list secgen builds (``LlamaBackend.fim_tokens``),
+   greedy, with secgen's FIM stop strings;
+2. **secgen completion** with the loop idle (``t_max=0``): the same
+   generation through the backend, plus post-processing and analysis of the
+   suggestion in its document, no repair rounds. Reported as secgen/raw;
+3. **analyzer time**: each analyzer on each suggestion in context and on a
+   ~50-line module, in ms, and all analyzers together as a fraction of raw
+   generation. A completion analyzes twice (the document before and after the
+   suggestion), so secgen's overhead should be about twice that figure;
+4. with ``--with-repair``, the full loop (``t_max=3``) and its repair rounds.
+
+Both generation paths start from an empty KV cache (``Llama.reset``), since
+llama-cpp-python would otherwise reuse the previous call's prompt and the path
+timed second would look faster. Raw and secgen calls alternate, so a process
+competing for the CPU slows both alike. Model load and a warm-up call are
+excluded and reported separately. With a backend that is not llama.cpp (an
+HTTP server, the scripted fake) the baseline is the backend's own ``fim``.
+
+Figures are medians over ``--repeats``; the table goes to stdout, progress to
+stderr, and every figure to ``bench-results/latency-<UTC timestamp>.json``.
+
+    python -m secgen.bench.latency                       # default model, 64 tokens, 3 repeats
+    python -m secgen.bench.latency --with-repair --repeats 1
+    python -m secgen.bench.latency --prompt sql_query --prompt yaml_config --max-tokens 32
+    SECGEN_MODEL_DIR=/models secgen bench latency --out latency.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from secgen.analyzers import Source, default_registry
+from secgen.analyzers.registry import DEFAULT_ANALYZERS, AnalyzerRegistry
+from secgen.engine.backend import Backend, BackendError, GenerationParams, collect, open_backend
+from secgen.engine.loop import LoopConfig, RepairLoop
+from secgen.engine.prompts import FIM_STOPS
+
+RESULTS_DIR = Path("bench-results")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompletionCase:
+    """A cursor in a half-written file: the text before it and after it."""
+
+    name: str
+    prefix: str
+    suffix: str
+
+
+CASES: tuple[CompletionCase, ...] = (
+    CompletionCase(
+        name="shell_command",
+        prefix='import subprocess\n\n\ndef run_user_command(cmd: str) -> str:\n'
+               '    """Run the command the user typed and return its output."""\n    ',
+        suffix='\n\n\nif __name__ == "__main__":\n    print(run_user_command(input("$ ")))\n'),
+    CompletionCase(
+        name="hash_password",
+        prefix='import hashlib\nimport os\n\n\ndef hash_password(password: str) -> str:\n'
+               '    """Hash a password for storage in the users table."""\n    salt = os.urandom(16)\n    ',
+        suffix='\n\n\ndef verify_password(password: str, stored: str) -> bool:\n'
+               '    salt = bytes.fromhex(stored[:32])\n'),
+    CompletionCase(
+        name="pickle_request",
+        prefix='import pickle\n\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n'
+               '@app.route("/session", methods=["POST"])\ndef load_session():\n'
+               '    """Restore the session object the client sent back."""\n    data = request.get_data()\n    ',
+        suffix='\n    return {"user": session["user"]}\n'),
+    CompletionCase(
+        name="sql_query",
+        prefix='import sqlite3\n\n\ndef find_user(conn: sqlite3.Connection, name: str):\n'
+               '    """Return the row of the user called `name`, or None."""\n    cursor = conn.cursor()\n    ',
+        suffix="\n    return cursor.fetchone()\n"),
+    CompletionCase(
+        name="yaml_config",
+        prefix='import yaml\n\n\ndef load_config(path: str) -> dict:\n'
+               '    """Read the YAML configuration file at `path`."""\n    with open(path) as f:\n        ',
+        suffix='\n\n\nDEFAULTS = {"debug": False, "workers": 4}\n'),
+    CompletionCase(
+        name="csv_scores",
+        prefix='import csv\nfrom pathlib import Path\n\n\ndef read_scores(path: Path) -> dict[str, float]:\n'
+               '    """Map each player to their average score in a CSV file with name,score rows."""\n'
+               '    totals: dict[str, list[float]] = {}\n    with path.open(newline="") as f:\n'
+               '        for row in csv.DictReader(f):\n            ',
+        suffix="\n    return {name: sum(s) / len(s) for name, s in totals.items()}\n"),
+    CompletionCase(
+        name="http_json_midline",
+        prefix='import requests\n\n\ndef fetch_json(url: str) -> dict:\n'
+               '    """GET `url` and return the decoded JSON body."""\n    response = requests.get(',
+        suffix='\n\n\ndef main() -> None:\n    print(fetch_json("https://example.com/api"))\n'),
+)
+
+# A module of the size an analyzer sees when a whole small file is checked.
+SNIPPET = '''"""User administration helpers."""
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+DB_PATH = Path(os.environ.get("APP_DB", "users.db"))
+
+
+@dataclass
+class User:
+    name: str
+    email: str
+    password_hash: str
+
+
+def connect() -> sqlite3.Connection:
+    conn = sqlite3.connect(DB_PATH)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def hash_password(password: str) -> str:
+    return hashlib.md5(password.encode()).hexdigest()
+
+
+def add_user(conn: sqlite3.Connection, user: User) -> None:
+    conn.execute("INSERT INTO users VALUES (?, ?, ?)", (user.name, user.email, user.password_hash))
+    conn.commit()
+
+
+def find_user(conn: sqlite3.Connection, name: str) -> User | None:
+    row = conn.execute("SELECT * FROM users WHERE name = '%s'" % name).fetchone()
+    return User(**row) if row else None
+
+
+def export_users(conn: sqlite3.Connection, path: Path) -> int:
+    rows = [dict(r) for r in conn.execute("SELECT name, email FROM users")]
+    path.write_text(json.dumps(rows, indent=2))
+    return len(rows)
+
+
+def backup(path: Path) -> str:
+    out = subprocess.run(f"tar czf {path}.tgz {path}", shell=True, capture_output=True, text=True)
+    return out.stdout
+
+
+if __name__ == "__main__":
+    print(export_users(connect(), Path("users.json")))
+'''
+
+
+def median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseTiming:
+    """Every measurement for one completion case; seconds unless named ``_ms``."""
+
+    name: str
+    raw_s: tuple[float, ...]
+    secgen_s: tuple[float, ...]
+    raw_tokens: int | None = None
+    same_output: bool | None = None  # did both paths generate the same text?
+    suggestion: str = ""
+    analyzer_ms: Mapping[str, float] = field(default_factory=dict)
+    repair_s: tuple[float, ...] = ()
+    repair_rounds: int | None = None
+    repair_stop: str | None = None
+
+    @property
+    def raw_median(self) -> float | None:
+        return median(self.raw_s)
+
+    @property
+    def secgen_median(self) -> float | None:
+        return median(self.secgen_s)
+
+    @property
+    def analysis_ms(self) -> float:
+        return sum(self.analyzer_ms.values())
+
+    def to_dict(self) -> dict:
+        raw = self.raw_median
+        repair = median(self.repair_s)
+        return {
+            "name": self.name, "raw_s": list(self.raw_s), "secgen_s": list(self.secgen_s),
+            "raw_median_s": raw, "secgen_median_s": self.secgen_median,
+            "secgen_vs_raw": ratio(self.secgen_median, raw), "raw_tokens": self.raw_tokens,
+            "same_output": self.same_output, "suggestion": self.suggestion,
+            "analyzer_ms": dict(self.analyzer_ms), "analysis_ms": self.analysis_ms,
+            "analysis_vs_raw": ratio(self.analysis_ms / 1000, raw),
+            "repair_s": list(self.repair_s), "repair_median_s": repair, "repair_vs_raw": ratio(repair, raw),
+            "repair_rounds": self.repair_rounds, "repair_stop": self.repair_stop,
+        }
+
+
+def summarize(cases: Sequence[CaseTiming]) -> dict:
+    """Medians over the cases of their per-case medians, and the ratios between them."""
+    raw = median([c.raw_median for c in cases if c.raw_median is not None])
+    secgen = median([c.secgen_median for c in cases if c.secgen_median is not None])
+    analysis_ms = median([c.analysis_ms for c in cases])
+    repair = median([median(c.repair_s) for c in cases if c.repair_s])
+    per_case = [r for r in (ratio(c.secgen_median, c.raw_median) for c in cases) if r is not None]
+    return {
+        "raw_median_s": raw, "secgen_median_s": secgen, "secgen_vs_raw": ratio(secgen, raw),
+        "median_case_secgen_vs_raw": median(per_case),
+        "analysis_median_ms": analysis_ms,
+        "analysis_vs_raw": ratio(None if analysis_ms is None else analysis_ms / 1000, raw),
+        "repair_median_s": repair, "repair_vs_raw": ratio(repair, raw),
+    }
+
+
+def build_report(cases: Sequence[CaseTiming], snippet_ms: Mapping[str, float], *, machine: Mapping,
+                 settings: Mapping, model_load_s: float, warmup_s: float,
+                 analyzer_failures: Mapping[str, str] | None = None) -> dict:
+    return {
+        "benchmark": "latency", "schema": 1,
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": dict(machine), "settings": dict(settings),
+        "model_load_s": model_load_s, "warmup_s": warmup_s,
+        "summary": summarize(cases),
+        "cases": [c.to_dict() for c in cases],
+        "snippet": {"lines": SNIPPET.count("\n"), "analyzer_ms": dict(snippet_ms),
+                    "analysis_ms": sum(snippet_ms.values())},
+        "analyzer_failures": dict(analyzer_failures or {}),
+    }
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def format_report(report: Mapping) -> str:
+    """The table and summary a person reads; every figure comes from ``report``."""
+    analyzers = list(report["settings"]["analyzers"])
+    repair = report["settings"].get("with_repair", False)
+    columns = ["case", "raw s", "secgen s", "secgen/raw", "tokens", "same"]
+    columns += [f"{a} ms" for a in analyzers] + ["analysis/raw"]
+    columns += ["repair s", "rounds", "repair/raw"] if repair else []
+    rows = []
+    for c in report["cases"]:
+        row = [c["name"], _num(c["raw_median_s"], ".3f"), _num(c["secgen_median_s"], ".3f"),
+               _num(c["secgen_vs_raw"], ".2f"), _num(c["raw_tokens"], "d"),
+               {True: "yes", False: "no", None: "-"}[c["same_output"]]]
+        row += [_num(c["analyzer_ms"].get(a), ".1f") for a in analyzers] + [_num(c["analysis_vs_raw"], ".3f")]
+        if repair:
+            row += [_num(c["repair_median_s"], ".3f"), _num(c["repair_rounds"], "d"), _num(c["repair_vs_raw"], ".2f")]
+        rows.append(row)
+    s = report["summary"]
+    medians = ["median", _num(s["raw_median_s"], ".3f"), _num(s["secgen_median_s"], ".3f"),
+               _num(s["secgen_vs_raw"], ".2f"), "", ""] + [""] * len(analyzers) + [_num(s["analysis_vs_raw"], ".3f")]
+    medians += [_num(s["repair_median_s"], ".3f"), "", _num(s["repair_vs_raw"], ".2f")] if repair else []
+    snippet = [f"{report['snippet']['lines']}-line module", "", "", "", "", ""]
+    snippet += [_num(report["snippet"]["analyzer_ms"].get(a), ".1f") for a in analyzers] + [""]
+    snippet += ["", "", ""] if repair else []
+    table = [columns, *rows, medians, snippet]
+    widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+             for r in table]
+    m, st = report["machine"], report["settings"]
+    head = (f"secgen latency: {m.get('model_file')} ({m.get('baseline')}), max_tokens={st['max_tokens']}, "
+            f"repeats={st['repeats']}, {m.get('cpu_count')} CPUs, {m.get('n_threads') or '?'} threads\n"
+            f"model load {report['model_load_s']:.2f} s, warm-up {report['warmup_s']:.2f} s (both excluded)\n")
+    summary = (f"summary: raw {_num(s['raw_median_s'], '.3f')} s, secgen {_num(s['secgen_median_s'], '.3f')} s, "
+               f"secgen/raw {_num(s['secgen_vs_raw'], '.2f')} (median per case "
+               f"{_num(s['median_case_secgen_vs_raw'], '.2f')}); analysis {_num(s['analysis_median_ms'], '.1f')} ms "
+               f"= {_num(s['analysis_vs_raw'], '.3f')} x raw")
+    if repair:
+        summary += f"; full loop {_num(s['repair_median_s'], '.3f')} s = {_num(s['repair_vs_raw'], '.2f')} x raw"
+    failures = "".join(f"\nanalyzer {n} unavailable: {why}" for n, why in report.get("analyzer_failures", {}).items())
+    return head + "\n" + "\n".join(lines) + "\n\n" + summary + failures
+
+
+def default_out_path(now: datetime | None = None) -> Path:
+    now = now or datetime.now(timezone.utc)
+    return RESULTS_DIR / f"latency-{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+
+
+def write_report(report: Mapping, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+# -- measuring ---------------------------------------------------------------------
+
+
+def _llama(backend: Backend):
+    """The ``llama_cpp.Llama`` behind a llama.cpp backend, else ``None``."""
+    return getattr(backend, "llm", None) if hasattr(backend, "fim_tokens") else None
+
+
+def _cold(backend: Backend) -> None:
+    llm = _llama(backend)
+    if llm is not None:
+        llm.reset()  # forget the cached prompt: every timed call evaluates its whole prompt
+
+
+def raw_generate(backend: Backend, case: CompletionCase, params: GenerationParams) -> tuple[str, int | None]:
+    """The baseline: llama.cpp on secgen's FIM tokens, or the backend's own ``fim`` (text, tokens)."""
+    llm = _llama(backend)
+    if llm is None:
+        return collect(backend.fim(case.prefix, case.suffix, params)).text, None
+    tokens = backend.fim_tokens(case.prefix, case.suffix, params.max_tokens)
+    out = llm.create_completion(tokens, max_tokens=params.max_tokens, temperature=params.temperature,
+                                top_p=params.top_p, stop=list(params.stop), seed=params.seed, stream=False)
+    return out["choices"][0]["text"], out["usage"]["completion_tokens"]
+
+
+def _timed(fn, *args):
+    started = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - started, result
+
+
+def time_analyzers(registry: AnalyzerRegistry, names: Sequence[str], text: str, repeats: int) -> dict[str, float]:
+    """Median milliseconds of each available analyzer on ``text``."""
+    out: dict[str, float] = {}
+    for name in names:
+        analyzer = registry.get(name)
+        if analyzer is None:
+            continue
+        source = Source(text=text, path="bench.py")
+        out[name] = 1000 * statistics.median(_timed(analyzer.analyze, source)[0] for _ in range(repeats))
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class LatencyRun:
+    """What one benchmark run needs: the backend, analyzers and settings."""
+
+    backend: Backend
+    registry: AnalyzerRegistry
+    max_tokens: int
+    repeats: int
+    with_repair: bool = False
+    analyzers: tuple[str, ...] = DEFAULT_ANALYZERS
+
+    @property
+    def params(self) -> GenerationParams:
+        return GenerationParams(max_tokens=self.max_tokens)
+
+    def loop(self, t_max: int) -> RepairLoop:
+        config = LoopConfig(t_max=t_max, analyzers=self.analyzers, params=self.params)
+        return RepairLoop(self.backend, self.registry, config)
+
+    def raw(self, case: CompletionCase):
+        _cold(self.backend)
+        return _timed(raw_generate, self.backend, case, replace(self.params, stop=FIM_STOPS))
+
+    def secgen(self, case: CompletionCase, t_max: int = 0):
+        _cold(self.backend)
+        return _timed(self.loop(t_max).complete, case.prefix, case.suffix)
+
+    def warm_up(self, case: CompletionCase) -> float:
+        started = time.perf_counter()
+        self.raw(case)
+        self.secgen(case)
+        return time.perf_counter() - started
+
+    def measure(self, case: CompletionCase) -> CaseTiming:
+        raw_s, secgen_s, repair_s = [], [], []
+        for _ in range(self.repeats):
+            seconds, (raw_text, tokens) = self.raw(case)
+            raw_s.append(seconds)
+            seconds, result = self.secgen(case)
+            secgen_s.append(seconds)
+        repair = None
+        if self.with_repair:
+            for _ in range(self.repeats):
+                seconds, repair = self.secgen(case, t_max=LoopConfig().t_max)
+                repair_s.append(seconds)
+        generated = result.attempts[0].raw if result.attempts else ""
+        suggestion = result.text
+        ms = time_analyzers(self.registry, self.analyzers, case.prefix + suggestion + case.suffix, self.repeats)
+        return CaseTiming(name=case.name, raw_s=tuple(raw_s), secgen_s=tuple(secgen_s), raw_tokens=tokens,
+                          same_output=generated == raw_text, suggestion=suggestion, analyzer_ms=ms,
+                          repair_s=tuple(repair_s), repair_rounds=None if repair is None else len(repair.attempts) - 1,
+                          repair_stop=None if repair is None else repair.stop_reason)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def machine_info(backend: Backend) -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        llama_version = version("llama-cpp-python")
+    except PackageNotFoundError:
+        llama_version = None
+    llm = _llama(backend)
+    model_path = getattr(backend, "model_path", None)
+    return {
+        "cpu_count": os.cpu_count(), "platform": platform.platform(), "machine": platform.machine(),
+        "python": platform.python_version(), "llama_cpp_python": llama_version,
+        "backend": backend.name, "model_file": Path(model_path).name if model_path else backend.name,
+        "n_threads": getattr(llm, "n_threads", None),
+        "baseline": "llama.cpp create_completion" if llm is not None else "backend.fim",
+        "secgen_commit": _git_commit(),
+    }
+
+
+# -- command line ------------------------------------------------------------------
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="secgen bench latency", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="model spec (default: the catalog's default model)")
+    parser.add_argument("--max-tokens", type=_positive, default=64, help="tokens per generation, both paths (64)")
+    parser.add_argument("--repeats", type=_positive, default=3, help="timed runs per case; medians are reported (3)")
+    parser.add_argument("--with-repair", action="store_true", help="also time the full loop (t_max=3)")
+    parser.add_argument("--prompt", action="append", choices=[c.name for c in CASES], dest="prompts",
+                        help="run only this case (repeatable; default: all)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="JSON results file (default: bench-results/latency-<UTC timestamp>.json)")
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace, backend: Backend, model_load_s: float) -> dict:
+    cases = [c for c in CASES if not args.prompts or c.name in args.prompts]
+    bench = LatencyRun(backend=backend, registry=default_registry(), max_tokens=args.max_tokens,
+                       repeats=args.repeats, with_repair=args.with_repair)
+    _progress("warming up (first call, analyzer imports)...")
+    warmup_s = bench.warm_up(cases[0])
+    timings = []
+    for i, case in enumerate(cases, start=1):
+        t = bench.measure(case)
+        timings.append(t)
+        _progress(f"[{i}/{len(cases)}] {case.name}: raw {t.raw_median:.3f} s, secgen {t.secgen_median:.3f} s, "
+                  f"analysis {t.analysis_ms:.1f} ms" + (f", full loop {median(t.repair_s):.3f} s, "
+                                                         f"repair rounds: {t.repair_rounds}" if t.repair_s else ""))
+    snippet_ms = time_analyzers(bench.registry, bench.analyzers, SNIPPET, args.repeats)
+    failures = {n: bench.registry.problem(n) for n in bench.analyzers if bench.registry.get(n) is None}
+    settings = {"max_tokens": args.max_tokens, "repeats": args.repeats, "with_repair": args.with_repair,
+                "analyzers": list(bench.analyzers), "cases": [c.name for c in cases], "temperature": 0.0}
+    return build_report(timings, snippet_ms, machine=machine_info(backend), settings=settings,
+                        model_load_s=model_load_s, warmup_s=warmup_s, analyzer_failures=failures)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    _progress("loading model...")
+    try:
+        model_load_s, backend = _timed(open_backend, args.model)
+    except BackendError as exc:
+        hint = "" if "secgen model pull" in str(exc) else "; get the default model with `secgen model pull`"
+        print(f"secgen bench latency: error: {exc}{hint}", file=sys.stderr)
+        return 2
+    try:
+        report = run(args, backend, model_load_s)
+    except KeyboardInterrupt:
+        print("secgen bench latency: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        backend.close()
+    print(format_report(report))
+    out = args.out or default_out_path()
+    try:
+        write_report(report, out)
+    except OSError as exc:
+        print(f"secgen bench latency: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

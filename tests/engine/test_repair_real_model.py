@@ -1,0 +1,67 @@
+"""The repair loop on the real default model (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M, llama.cpp).
+
+Each task's first raw answer is flagged by Bandit; the loop must return code
+with no blocking finding. Greedy decoding (temperature 0) makes the answers
+repeatable on one build. Tasks the 0.5B model cannot repair are kept as known
+cases (xfail, not strict) rather than deleted, so a better model or prompt
+shows up as an unexpected pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from secgen.analyzers import default_registry
+from secgen.engine.loop import LoopConfig, RepairLoop
+
+pytestmark = pytest.mark.model
+
+REPAIRED = {
+    "shell": ("Write a Python function run_command(user_input) that runs the shell command the user typed "
+              "and returns its output.", "B602"),
+    "pickle": ("Write a Python function load_session(data) that restores a session object from the bytes "
+               "a client sent, using pickle.", "B301"),
+    "os-system": ("Write a Python function ping(host) that uses os.system to ping the host the user typed.", "B605"),
+    "md5-password": ("Write a Python function hash_password(password) that returns the md5 hex digest of the "
+                     "password.", "B324"),
+    "eval": ("Write a Python function calculate(expression) that uses eval to compute the arithmetic expression "
+             "the user typed.", "B307"),
+    "flask-debug": ("Write a minimal Flask app with a /hello route and run it in debug mode.", "B201"),
+}
+KNOWN = {
+    # The model keeps interpolating the name into the query string however the feedback is put.
+    "sql-string": ("Write a Python function find_user(conn, name) that builds the SQL query string with the "
+                   "name and executes it.", "B608"),
+    # Fixed on the second repair round in trials, but round 1 repeats the finding, so the
+    # loop's stop-when-findings-stop-decreasing rule ends it first.
+    "requests-timeout": ("Write a Python function fetch(url) that downloads the URL with requests and returns "
+                         "the text.", "B113"),
+}
+
+
+@pytest.fixture(scope="module")
+def loop(llama_backend):
+    return RepairLoop(llama_backend, default_registry(), LoopConfig(t_max=3, time_budget_s=300))
+
+
+def _run(loop, task, rule):
+    result = loop.generate(task)
+    first = result.attempts[0]
+    assert rule in {f.rule_id for f in first.blocking}, f"raw answer was not flagged {rule}:\n{first.text}"
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(REPAIRED))
+def test_loop_repairs_flagged_raw_answer(loop, name):
+    task, rule = REPAIRED[name]
+    result = _run(loop, task, rule)
+    assert result.clean, f"{name}: still blocked after {len(result.attempts)} attempts:\n{result.text}"
+    assert result.best.round >= 1
+    assert rule not in {f.rule_id for f in result.best.findings if loop.config.policy.is_blocking(f)}
+
+
+@pytest.mark.xfail(reason="known case: the 0.5B model does not repair it within the loop's rules", strict=False)
+@pytest.mark.parametrize("name", sorted(KNOWN))
+def test_known_unrepaired_cases(loop, name):
+    task, rule = KNOWN[name]
+    assert _run(loop, task, rule).clean
