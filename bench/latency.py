@@ -264,13 +264,13 @@ def format_report(report: Mapping) -> str:
         row = [c["name"], _num(c["raw_median_s"], ".3f"), _num(c["secgen_median_s"], ".3f"),
                _num(c["secgen_vs_raw"], ".2f"), _num(c["raw_tokens"], "d"),
                {True: "yes", False: "no", None: "-"}[c["same_output"]]]
-        row += [_num(c["analyzer_ms"].get(a), ".1f") for a in analyzers] + [_num(c["analysis_vs_raw"], ".3f")]
+        row += [_num(c["analyzer_ms"].get(a), ".1f") for a in analyzers] + [_num(c["analysis_vs_raw"], ".4f")]
         if repair:
             row += [_num(c["repair_median_s"], ".3f"), _num(c["repair_rounds"], "d"), _num(c["repair_vs_raw"], ".2f")]
         rows.append(row)
     s = report["summary"]
     medians = ["median", _num(s["raw_median_s"], ".3f"), _num(s["secgen_median_s"], ".3f"),
-               _num(s["secgen_vs_raw"], ".2f"), "", ""] + [""] * len(analyzers) + [_num(s["analysis_vs_raw"], ".3f")]
+               _num(s["secgen_vs_raw"], ".2f"), "", ""] + [""] * len(analyzers) + [_num(s["analysis_vs_raw"], ".4f")]
     medians += [_num(s["repair_median_s"], ".3f"), "", _num(s["repair_vs_raw"], ".2f")] if repair else []
     snippet = [f"{report['snippet']['lines']}-line module", "", "", "", "", ""]
     snippet += [_num(report["snippet"]["analyzer_ms"].get(a), ".1f") for a in analyzers] + [""]
@@ -282,15 +282,20 @@ def format_report(report: Mapping) -> str:
     m, st = report["machine"], report["settings"]
     head = (f"secgen latency: {m.get('model_file')} ({m.get('baseline')}), max_tokens={st['max_tokens']}, "
             f"repeats={st['repeats']}, {m.get('cpu_count')} CPUs, {m.get('n_threads') or '?'} threads\n"
-            f"model load {report['model_load_s']:.2f} s, warm-up {report['warmup_s']:.2f} s (both excluded)\n")
+            f"model load {report['model_load_s']:.2f} s, warm-up {report['warmup_s']:.2f} s (both excluded); "
+            f"load average {_load(m.get('load_average_before'))} before, {_load(m.get('load_average_after'))} after\n")
     summary = (f"summary: raw {_num(s['raw_median_s'], '.3f')} s, secgen {_num(s['secgen_median_s'], '.3f')} s, "
                f"secgen/raw {_num(s['secgen_vs_raw'], '.2f')} (median per case "
                f"{_num(s['median_case_secgen_vs_raw'], '.2f')}); analysis {_num(s['analysis_median_ms'], '.1f')} ms "
-               f"= {_num(s['analysis_vs_raw'], '.3f')} x raw")
+               f"= {_num(s['analysis_vs_raw'], '.4f')} x raw")
     if repair:
         summary += f"; full loop {_num(s['repair_median_s'], '.3f')} s = {_num(s['repair_vs_raw'], '.2f')} x raw"
     failures = "".join(f"\nanalyzer {n} unavailable: {why}" for n, why in report.get("analyzer_failures", {}).items())
     return head + "\n" + "\n".join(lines) + "\n\n" + summary + failures
+
+
+def _load(value: Sequence[float] | None) -> str:
+    return "?" if not value else f"{value[0]:.2f}"
 
 
 def default_out_path(now: datetime | None = None) -> Path:
@@ -410,7 +415,15 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def machine_info(backend: Backend) -> dict:
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def machine_info(backend: Backend, load_before: list[float] | None = None) -> dict:
+    """The machine, the model and the CPU load (another process on the CPU slows both paths)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -426,6 +439,7 @@ def machine_info(backend: Backend) -> dict:
         "n_threads": getattr(llm, "n_threads", None),
         "baseline": "llama.cpp create_completion" if llm is not None else "backend.fim",
         "secgen_commit": _git_commit(),
+        "load_average_before": load_before, "load_average_after": _load_average(),
     }
 
 
@@ -434,6 +448,7 @@ def machine_info(backend: Backend) -> dict:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="secgen bench latency", description=__doc__.split("\n\n")[0],
+                                     epilog="examples:\n" + __doc__.rsplit("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="model spec (default: the catalog's default model)")
     parser.add_argument("--max-tokens", type=_positive, default=64, help="tokens per generation, both paths (64)")
@@ -459,6 +474,7 @@ def _progress(message: str) -> None:
 
 def run(args: argparse.Namespace, backend: Backend, model_load_s: float) -> dict:
     cases = [c for c in CASES if not args.prompts or c.name in args.prompts]
+    load_before = _load_average()
     bench = LatencyRun(backend=backend, registry=default_registry(), max_tokens=args.max_tokens,
                        repeats=args.repeats, with_repair=args.with_repair)
     _progress("warming up (first call, analyzer imports)...")
@@ -474,7 +490,7 @@ def run(args: argparse.Namespace, backend: Backend, model_load_s: float) -> dict
     failures = {n: bench.registry.problem(n) for n in bench.analyzers if bench.registry.get(n) is None}
     settings = {"max_tokens": args.max_tokens, "repeats": args.repeats, "with_repair": args.with_repair,
                 "analyzers": list(bench.analyzers), "cases": [c.name for c in cases], "temperature": 0.0}
-    return build_report(timings, snippet_ms, machine=machine_info(backend), settings=settings,
+    return build_report(timings, snippet_ms, machine=machine_info(backend, load_before), settings=settings,
                         model_load_s=model_load_s, warmup_s=warmup_s, analyzer_failures=failures)
 
 

@@ -53,6 +53,7 @@ class ScriptedBackend:
             raise BackendError(f"cannot read fake backend script {path}: {exc}") from None
         if not isinstance(data, dict):
             raise BackendError(f"fake backend script {path} must be a JSON object")
+        _check_script(path, data)
         return cls(fim_replies=list(data.get("fim", [])), chat_replies=list(data.get("chat", [])),
                    rules=list(data.get("rules", [])), chunk_delay_s=float(data.get("chunk_delay_s", 0.0)),
                    name=f"fake:{path}")
@@ -91,3 +92,21 @@ class ScriptedBackend:
 
     def close(self) -> None:
         pass
+
+
+def _check_script(path: str | Path, data: dict) -> None:
+    """Reject a malformed script at load time, not with a KeyError or ``re.error`` mid-request."""
+    for kind in ("fim", "chat"):
+        replies = data.get(kind, [])
+        if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
+            raise BackendError(f"fake backend script {path}: {kind!r} must be a list of strings")
+    rules = data.get("rules", [])
+    if not isinstance(rules, list):
+        raise BackendError(f"fake backend script {path}: 'rules' must be a list")
+    for number, rule in enumerate(rules, 1):
+        if not (isinstance(rule, dict) and isinstance(rule.get("match"), str) and isinstance(rule.get("reply"), str)):
+            raise BackendError(f"fake backend script {path}: rule {number} needs string 'match' and 'reply'")
+        try:
+            re.compile(rule["match"])
+        except re.error as exc:
+            raise BackendError(f"fake backend script {path}: rule {number} has a bad regex: {exc}") from None

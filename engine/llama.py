@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from secgen.engine.backend import BackendError, Cancelled, CancelToken, ChatMessage, GenerationParams
-from secgen.engine.catalog import ModelError, ModelSpec, check_model_file
+from secgen.engine.catalog import CATALOG, ModelError, ModelSpec, check_model_file
 from secgen.engine.prompts import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 _params_lock = threading.Lock()
@@ -78,8 +78,9 @@ class LlamaBackend:
                 self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
                                  verbose=verbose)
         except (ValueError, RuntimeError, OSError) as exc:
-            raise BackendError(f"cannot load model {model_path}: {exc}; if the file is damaged, "
-                               f"run `secgen model pull --force`") from None
+            entry = next((e for e in CATALOG if e.file_name == self.model_path.name), None)
+            fix = f"run `secgen model pull --force {entry.name}`" if entry else "replace the file"
+            raise BackendError(f"cannot load model {model_path}: {exc}; if the file is damaged, {fix}") from None
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, **options) -> "LlamaBackend":
@@ -114,7 +115,7 @@ class LlamaBackend:
         return ids[0]
 
     def fim_tokens(self, prefix: str, suffix: str, max_tokens: int) -> list[int]:
-        budget = self.llm.n_ctx() - max_tokens - 3
+        budget = max(self.llm.n_ctx() - max_tokens - 3, 0)
         pre = self.llm.tokenize(prefix.encode(), add_bos=False, special=False)
         suf = self.llm.tokenize(suffix.encode(), add_bos=False, special=False)
         if len(pre) + len(suf) > budget:

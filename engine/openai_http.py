@@ -15,6 +15,7 @@ single-model servers ignore it).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import urllib.error
@@ -49,7 +50,7 @@ class OpenAIBackend:
         except (urllib.error.URLError, OSError) as exc:
             raise BackendError(f"cannot reach the model server at {self.base_url}: {exc}; is it running?") from None
         with contextlib.closing(response):
-            for raw in response:
+            for raw in self._lines(response, path):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
                 line = raw.decode("utf-8", "replace").strip()
@@ -65,6 +66,14 @@ class OpenAIBackend:
                 if "error" in event:
                     raise BackendError(f"{self.base_url}{path} reported an error: {event['error']}")
                 yield event
+
+    def _lines(self, response, path: str) -> Iterator[bytes]:
+        """The response's lines; a stall past the timeout or a dropped connection is a ``BackendError``."""
+        try:
+            yield from response
+        except (OSError, http.client.HTTPException) as exc:
+            raise BackendError(f"{self.base_url}{path} stopped answering mid-stream: "
+                               f"{exc or type(exc).__name__}") from None
 
     def _body(self, params: GenerationParams) -> dict:
         body = {"model": self.model, "max_tokens": params.max_tokens, "temperature": params.temperature,

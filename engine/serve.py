@@ -28,6 +28,10 @@ def serve(model_path: Path, *, host: str = "127.0.0.1", port: int = 8000, n_ctx:
                            "run `pip install 'llama-cpp-python[server]'`") from None
     model = ModelSettings(model=str(model_path), n_ctx=n_ctx, verbose=False,
                           n_threads=n_threads or os.cpu_count() or 1)
-    with _model_params_without_extra_bufts(extra_buffer_types):
-        app = create_app(server_settings=ServerSettings(host=host, port=port), model_settings=[model])
+    try:
+        with _model_params_without_extra_bufts(extra_buffer_types):
+            app = create_app(server_settings=ServerSettings(host=host, port=port), model_settings=[model])
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise BackendError(f"cannot load model {model_path}: {exc}; if the file is damaged, replace it "
+                           "(or `secgen model pull --force` for a catalog model)") from None
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -79,7 +79,7 @@ def test_table_shows_every_case_the_medians_and_the_summary():
     assert rows["median"][1:4] == ["3.000", "3.400", "1.13"]
     assert "repair s" not in text
     assert "summary: raw 3.000 s, secgen 3.400 s, secgen/raw 1.13 (median per case 1.15)" in text
-    assert "model load 0.80 s" in text and "analyzer bandit unavailable: not installed" in text
+    assert "model load 0.80 s" in text and "load average ? before" in text and "analyzer bandit unavailable: not installed" in text
 
 
 def test_table_adds_the_full_loop_columns_with_repair():

@@ -16,7 +16,7 @@ def test_repair_messages_quote_rule_cwe_line_message_and_code():
     feedback = messages[-1].content
     assert "line 2" in feedback and "B602 (CWE-78)" in feedback and "shell=True identified" in feedback
     assert messages[-2].role == "assistant" and "subprocess.run(c, shell=True)" in messages[-2].content
-    assert "remove shell=True" in feedback  # the remedy for this rule
+    assert "shlex.split" in feedback  # the remedy for this rule
 
 
 def test_repair_fim_prefix_puts_feedback_above_cursor_line_with_its_indent():

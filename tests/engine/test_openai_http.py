@@ -1,0 +1,316 @@
+"""The OpenAI-compatible HTTP backend, over real sockets on loopback.
+
+Two kinds of server, neither a mock of the transport:
+
+* a small stdlib ``http.server`` stub that answers what a test scripts (errors,
+  malformed events, stalls) and records every request it got;
+* the real thing (``model`` tests): ``secgen model serve`` running llama-cpp-
+  python's server app on the default model in a subprocess, whose answers must
+  match the in-process llama.cpp backend's.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from secgen.engine.backend import BackendError, CancelToken, ChatMessage, GenerationParams, collect, open_backend
+from secgen.engine.openai_http import OpenAIBackend
+from secgen.engine.prompts import FIM_STOPS, fim_prompt
+
+PARAMS = GenerationParams(max_tokens=16)
+HELLO = [ChatMessage(role="user", content="Say hello.")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- the stub ------------------------------------------------------------------------
+
+
+def completion_event(text: str) -> dict:
+    return {"object": "text_completion", "choices": [{"index": 0, "text": text, "finish_reason": None}]}
+
+
+def chat_event(delta: dict) -> dict:
+    return {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+
+
+class StubServer:
+    """An HTTP server on loopback; ``reply(handler)`` writes the answer to each POST."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.reply = self.events([])
+        self.release = threading.Event()  # lets a stalled answer finish
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": json.loads(body)})
+                stub.reply(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}"
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+    @staticmethod
+    def _start_stream(handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.end_headers()
+
+    def events(self, events: list, *, done: bool = True, stall: bool = False):
+        """Answer with server-sent events (dicts are JSON-encoded, strings sent as they are)."""
+        def reply(handler):
+            self._start_stream(handler)
+            for event in events:
+                data = event if isinstance(event, str) else json.dumps(event)
+                handler.wfile.write(f"data: {data}\n\n".encode())
+                handler.wfile.flush()
+            if stall:
+                self.release.wait(timeout=30)
+                return
+            if done:
+                handler.wfile.write(b"data: [DONE]\n\n")
+        return reply
+
+    @staticmethod
+    def error(status: int, text: str):
+        def reply(handler):
+            handler.send_response(status)
+            handler.send_header("Content-Type", "text/plain")
+            handler.end_headers()
+            handler.wfile.write(text.encode())
+        return reply
+
+
+@pytest.fixture
+def stub():
+    server = StubServer()
+    yield server
+    server.close()
+
+
+# -- against the stub ----------------------------------------------------------------
+
+
+def test_fim_posts_the_fim_prompt_and_streams_the_text(stub):
+    stub.reply = stub.events([completion_event("return"), completion_event(" a + b"), {"choices": []}])
+    backend = OpenAIBackend(stub.url)
+    params = GenerationParams(max_tokens=16, stop=("\n\n",))
+    generation = collect(backend.fim("def add(a, b):\n    ", "\n", params))
+    assert generation.chunks == ["return", " a + b"] and not generation.cancelled
+    (request,) = stub.requests
+    assert request["path"] == "/v1/completions"
+    body = request["body"]
+    assert body["prompt"] == fim_prompt("def add(a, b):\n    ", "\n")
+    assert body["stream"] is True and body["max_tokens"] == 16 and body["temperature"] == 0.0
+    assert body["stop"] == ["\n\n"]
+    assert body["repeat_penalty"] == 1.0  # llama.cpp servers default to 1.1, which changes greedy output
+
+
+def test_chat_posts_the_messages_and_streams_the_content(stub):
+    stub.reply = stub.events([chat_event({"role": "assistant"}), chat_event({"content": "Hel"}),
+                              chat_event({"content": "lo"}), chat_event({})])
+    generation = collect(OpenAIBackend(stub.url).chat(HELLO, PARAMS))
+    assert generation.chunks == ["Hel", "lo"]
+    (request,) = stub.requests
+    assert request["path"] == "/v1/chat/completions"
+    assert request["body"]["messages"] == [{"role": "user", "content": "Say hello."}]
+
+
+@pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/"])
+def test_the_base_url_may_end_in_v1(stub, suffix):
+    stub.reply = stub.events([completion_event("x")])
+    backend = OpenAIBackend(stub.url + suffix)
+    assert backend.name == f"openai:{stub.url}"
+    assert collect(backend.fim("a", "b", PARAMS)).text == "x"
+    assert stub.requests[0]["path"] == "/v1/completions"
+
+
+def test_open_backend_builds_it_from_a_url(stub):
+    stub.reply = stub.events([completion_event("x")])
+    backend = open_backend(stub.url + "/v1")
+    assert isinstance(backend, OpenAIBackend)
+    assert collect(backend.fim("a", "b", PARAMS)).text == "x"
+
+
+def test_the_api_key_is_sent_when_set(stub, monkeypatch):
+    monkeypatch.delenv("SECGEN_OPENAI_API_KEY", raising=False)
+    stub.reply = stub.events([completion_event("x")])
+    collect(OpenAIBackend(stub.url).fim("a", "b", PARAMS))
+    collect(OpenAIBackend(stub.url, api_key="sk-given").fim("a", "b", PARAMS))
+    monkeypatch.setenv("SECGEN_OPENAI_API_KEY", "sk-from-env")
+    collect(OpenAIBackend(stub.url).chat(HELLO, PARAMS))
+    auth = [request["headers"].get("Authorization") for request in stub.requests]
+    assert auth == [None, "Bearer sk-given", "Bearer sk-from-env"]
+
+
+def test_connection_refused_names_the_url_and_the_fix():
+    url = f"http://127.0.0.1:{_free_port()}"
+    with pytest.raises(BackendError, match="is it running") as excinfo:
+        collect(OpenAIBackend(url).fim("a", "b", PARAMS))
+    assert url in str(excinfo.value)
+
+
+def test_an_http_error_names_the_status_and_the_detail(stub):
+    stub.reply = stub.error(500, "model exploded")
+    with pytest.raises(BackendError, match="HTTP 500") as excinfo:
+        collect(OpenAIBackend(stub.url).chat(HELLO, PARAMS))
+    assert "model exploded" in str(excinfo.value)
+    assert f"{stub.url}/v1/chat/completions" in str(excinfo.value)
+
+
+def test_a_malformed_event_is_a_backend_error(stub):
+    stub.reply = stub.events([completion_event("ok"), "{not json"])
+    stream = OpenAIBackend(stub.url).fim("a", "b", PARAMS)
+    assert next(stream) == "ok"
+    with pytest.raises(BackendError, match="malformed event"):
+        next(stream)
+
+
+def test_an_error_event_is_a_backend_error(stub):
+    stub.reply = stub.events([{"error": {"message": "context overflow"}}])
+    with pytest.raises(BackendError, match="context overflow"):
+        collect(OpenAIBackend(stub.url).fim("a", "b", PARAMS))
+
+
+def test_a_stream_that_stalls_past_the_timeout_is_a_backend_error(stub):
+    stub.reply = stub.events([completion_event("partial")], stall=True)
+    stream = OpenAIBackend(stub.url, timeout_s=0.5).fim("a", "b", PARAMS)
+    assert next(stream) == "partial"
+    with pytest.raises(BackendError, match="timed out"):
+        next(stream)
+
+
+def test_cancelling_stops_the_stream_and_keeps_what_arrived(stub):
+    stub.reply = stub.events([completion_event(t) for t in ("one", "two", "three")], stall=True)
+    token = CancelToken()
+
+    def cancel_after_first(stream):
+        for chunk in stream:
+            yield chunk
+            token.cancel()
+
+    generation = collect(cancel_after_first(OpenAIBackend(stub.url).fim("a", "b", PARAMS, token)))
+    assert generation.cancelled and generation.chunks == ["one"]
+
+
+# -- against a real llama.cpp server --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_server(default_model_path, tmp_path_factory):
+    """``secgen model serve`` on a free loopback port, ready when ``GET /v1/models`` answers."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("model-server") / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "secgen", "model", "serve", str(default_model_path), "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_ready(process, url, log_path, deadline=time.monotonic() + 60)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_until_ready(process, url, log_path, *, deadline: float) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"model server not ready within 60 s; log:\n{log_path.read_text(errors='replace')}")
+        try:
+            process.wait(timeout=0.25)  # the pause between polls, and a crash detector
+        except subprocess.TimeoutExpired:
+            continue
+        pytest.fail(f"model server exited with {process.returncode}; log:\n{log_path.read_text(errors='replace')}")
+
+
+@pytest.mark.model
+def test_real_server_fim_streams_a_function_body(model_server):
+    params = GenerationParams(max_tokens=16, stop=FIM_STOPS)
+    generation = collect(OpenAIBackend(model_server).fim("def add(a, b):\n    ", "\n", params))
+    assert len(generation.chunks) > 1
+    assert "return" in generation.text
+
+
+@pytest.mark.model
+def test_real_server_chat_streams_text(model_server):
+    generation = collect(OpenAIBackend(model_server + "/v1").chat(HELLO, GenerationParams(max_tokens=16)))
+    assert len(generation.chunks) > 1
+    assert generation.text.strip()
+
+
+@pytest.mark.model
+def test_real_server_fim_matches_the_in_process_backend(model_server, llama_backend):
+    """Greedy decoding of the same model gives the same text over HTTP and in-process."""
+    prefix = "import os\n\ndef read_config(path):\n    "
+    params = GenerationParams(max_tokens=32, stop=FIM_STOPS)
+    over_http = collect(OpenAIBackend(model_server).fim(prefix, "\n", params)).text
+    in_process = collect(llama_backend.fim(prefix, "\n", params)).text
+    assert over_http and over_http == in_process
+
+
+@pytest.mark.model
+def test_real_server_serves_the_next_request_after_a_cancel(model_server):
+    backend = OpenAIBackend(model_server)
+    token = CancelToken()
+
+    def cancel_after_first(stream):
+        for chunk in stream:
+            yield chunk
+            token.cancel()
+
+    cancelled = collect(cancel_after_first(backend.chat(HELLO, GenerationParams(max_tokens=32), token)))
+    assert cancelled.cancelled and len(cancelled.chunks) == 1
+    after = collect(backend.fim("def add(a, b):\n    ", "\n", GenerationParams(max_tokens=8, stop=FIM_STOPS)))
+    assert "return" in after.text
+
+
+def test_serving_a_corrupt_model_is_one_line_and_exit_status_2(tmp_path):
+    path = tmp_path / "broken.gguf"
+    path.write_bytes(b"GGUF\x03\x00\x00\x00" + bytes(range(256)) * 64)
+    result = subprocess.run([sys.executable, "-m", "secgen", "model", "serve", str(path), "--port", str(_free_port())],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"cannot load model {path}" in result.stderr
