@@ -37,6 +37,10 @@ def cursor_indent(prefix: str) -> int:
 
 def cut_at_block_end(suggestion: str, prefix: str) -> str:
     base = cursor_indent(prefix)
+    if base == 0 and not prefix.rpartition("\n")[2]:
+        # The cursor is at column 0 of an empty line: the suggestion's own first line sets the block.
+        first = next((line for line in suggestion.splitlines() if line.strip()), "")
+        base = _indent(first)
     lines = suggestion.splitlines(keepends=True)
     kept: list[str] = []
     seen_top_level = False

@@ -50,3 +50,9 @@ def test_unparseable_document_is_not_a_reason_to_drop():
 
 def test_crlf_is_normalised_and_trailing_blank_lines_trimmed():
     assert postprocess("a = 1\r\n\r\n\r\n", "", "") == "a = 1\n"
+
+
+def test_cursor_at_column_zero_takes_the_block_from_the_first_line():
+    prefix = "def ping(host):\n    \"\"\"Ping it.\"\"\"\n"
+    raw = "    return subprocess.run(['ping', host]).returncode == 0\n\n\ndef main():\n    pass\n"
+    assert cut_at_block_end(raw, prefix) == "    return subprocess.run(['ping', host]).returncode == 0\n\n\n"
