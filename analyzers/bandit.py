@@ -28,6 +28,9 @@ from secgen.analyzers.finding import Confidence, Finding, Position, Range, Sever
 from secgen.analyzers.syntax import char_column, clamp, python_lines
 
 _formatwarning = warnings.formatwarning
+# Bandit loads its report formatters as plugins when imported; one whose extra is missing
+# (sarif) is logged at ERROR by stevedore, although this analyzer never formats reports.
+logging.getLogger("stevedore.extension").setLevel(logging.CRITICAL)
 try:
     with warnings.catch_warnings():
         # stevedore, loading Bandit's plugins, deprecates an argument Bandit still passes.
@@ -79,9 +82,6 @@ class BanditAnalyzer:
 
     def _build_manager(self):
         logging.getLogger("bandit").setLevel(logging.WARNING)
-        # Bandit's report formatters are plugins; one whose extra is missing (sarif) is logged
-        # at ERROR by stevedore although we never format reports.
-        logging.getLogger("stevedore").setLevel(logging.CRITICAL)
         self._manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file")
         return self._manager
 

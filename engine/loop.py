@@ -154,7 +154,7 @@ class CompletionTask:
     def ask(self, backend, params, cancel, previous):
         prefix = self.prefix
         if previous is not None and previous.text:
-            prefix = prompts.repair_fim_prefix(self.prefix, previous.text, previous.blocking, first_line=self.first_line)
+            prefix = prompts.repair_fim_prefix(self.prefix, previous.blocking)
         params = replace(params, stop=params.stop or prompts.FIM_STOPS)
         gen = collect(backend.fim(prefix, self.suffix, params, cancel))
         return prompts.fim_prompt(prefix, self.suffix), gen.text, gen.cancelled

@@ -7,7 +7,7 @@ Applied before analysis, in this order:
    ``def``/``class`` does);
 2. drop text that repeats the suffix: from the first line that equals the
    first non-blank line of the suffix, and any tail that overlaps its head;
-3. drop empty or whitespace-only suggestions;
+3. drop empty or whitespace-only suggestions, and (Python) comment-only ones;
 4. never turn a parseable document into an unparseable one: trim lines from
    the end until the document parses again, or drop the suggestion.
 
@@ -114,6 +114,8 @@ def postprocess(raw: str, prefix: str, suffix: str, *, language: str = "python")
         text = text.rstrip("\n") + "\n"
     if not text.strip():
         return None
+    if language == "python" and all(line.lstrip().startswith("#") for line in text.splitlines() if line.strip()):
+        return None  # only comments: nothing to accept
     if language == "python":
         return keep_parseable(text, prefix, suffix)
     return text

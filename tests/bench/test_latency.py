@@ -125,7 +125,7 @@ def _script(tmp_path, **data):
 
 
 def test_main_runs_end_to_end_with_the_fake_backend(tmp_path, capsys):
-    spec = _script(tmp_path, fim=[INSECURE], rules=[{"kind": "fim", "match": "previous attempt", "reply": SAFE}])
+    spec = _script(tmp_path, fim=[INSECURE], rules=[{"kind": "fim", "match": "# Split the command with shlex.split", "reply": SAFE}])
     out = tmp_path / "r.json"
     code = latency.main(["--model", spec, "--prompt", "shell_command", "--prompt", "sql_query",
                          "--repeats", "2", "--with-repair", "--out", str(out)])

@@ -83,7 +83,7 @@ def test_completion_is_blamed_only_for_its_own_lines():
     assert all(f.line == 4 for f in first.findings)
     assert result.clean and result.text == "return subprocess.run([c])\n"
     # The FIM repair prompt carries the feedback above the cursor's line.
-    assert "# Note:" in backend.prompts[1][1] and "B602" in backend.prompts[1][1]
+    assert "    # Split the command with shlex.split" in backend.prompts[1][1]
 
 
 def test_blame_maps_baseline_lines_below_the_insertion():

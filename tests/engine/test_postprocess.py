@@ -33,6 +33,7 @@ def test_drop_tail_that_equals_rest_of_cursor_line():
 def test_empty_and_whitespace_suggestions_are_dropped():
     assert postprocess("", "x = ", "\n") is None
     assert postprocess("   \n\n  ", "def f():\n    ", "") is None
+    assert postprocess("# TODO: implement\n    # later\n", "def f():\n    ", "") is None
 
 
 def test_never_breaks_a_parseable_document():

@@ -19,13 +19,20 @@ def test_repair_messages_quote_rule_cwe_line_message_and_code():
     assert "shlex.split" in feedback  # the remedy for this rule
 
 
-def test_repair_fim_prefix_puts_feedback_above_cursor_line_with_its_indent():
+def test_repair_fim_prefix_puts_remedies_above_cursor_line_with_its_indent():
     prefix = "def run(c):\n    out = "
-    suggestion = "subprocess.run(c, shell=True)\n"
-    new = prompts.repair_fim_prefix(prefix, suggestion, [_finding(1)], first_line=1)
+    unknown = _finding(1, rule="B999", cwe=None)
+    new = prompts.repair_fim_prefix(prefix, [_finding(1), _finding(1), unknown])
     assert new.endswith("\n    out = ")
-    assert new.startswith("def run(c):\n    # Note:")
-    assert "`subprocess.run(c, shell=True)`" in new and "B602 (CWE-78)" in new
+    lines = new.splitlines()
+    assert lines[0] == "def run(c):"
+    assert lines[1].startswith("    # Split the command with shlex.split") and lines[1].endswith(".")
+    assert lines[2] == "    # Avoid: subprocess call with shell=True identified."
+    assert len(lines) == 4  # the duplicate finding adds no second comment
+
+
+def test_repair_fim_prefix_at_start_of_document():
+    assert prompts.repair_fim_prefix("x = ", [_finding(0)]).endswith("\nx = ")
 
 
 def test_extract_code_prefers_longest_block_in_language():

@@ -9,6 +9,8 @@ shows up as an unexpected pass.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from secgen.analyzers import default_registry
@@ -65,3 +67,43 @@ def test_loop_repairs_flagged_raw_answer(loop, name):
 def test_known_unrepaired_cases(loop, name):
     task, rule = KNOWN[name]
     assert _run(loop, task, rule).clean
+
+
+# Completions at a cursor: the raw fill is flagged, the FIM repair round (remedies as comments
+# above the cursor's line) must make it clean.
+EXAMPLE = (Path(__file__).resolve().parents[2] / "examples" / "complete_me.py").read_text()
+COMPLETIONS_REPAIRED = {
+    # The bundled example `make demo` completes: cursor at the end of the docstring's next line.
+    "ping-shell": (EXAMPLE[:EXAMPLE.rindex("    \n") + 4], "\n", "B602"),
+    "requests-timeout-midline": ('import requests\n\n\ndef fetch_json(url: str) -> dict:\n'
+                                 '    """GET `url` and return the decoded JSON body."""\n    response = requests.get(',
+                                 '\n\n\ndef main() -> None:\n    print(fetch_json("https://example.com/api"))\n', "B113"),
+}
+COMPLETIONS_KNOWN = {
+    # The repair drops shell=True but calls an undefined `args`: F821 replaces B602.
+    "run-user-command": ('import subprocess\n\n\ndef run_user_command(cmd: str) -> str:\n'
+                         '    """Run the command the user typed and return its output."""\n    ',
+                         '\n\n\nif __name__ == "__main__":\n    print(run_user_command(input("$ ")))\n', "B602"),
+}
+
+
+def _complete(loop, prefix, suffix, rule):
+    result = loop.complete(prefix, suffix)
+    first = result.attempts[0]
+    assert rule in {f.rule_id for f in first.blocking}, f"raw fill was not flagged {rule}:\n{first.text}"
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(COMPLETIONS_REPAIRED))
+def test_loop_repairs_flagged_completion(loop, name):
+    prefix, suffix, rule = COMPLETIONS_REPAIRED[name]
+    result = _complete(loop, prefix, suffix, rule)
+    assert result.clean, f"{name}: still blocked:\n{result.text}"
+    assert result.text.strip() and result.best.round >= 1
+
+
+@pytest.mark.xfail(reason="known case: the 0.5B model does not repair it within the loop's rules", strict=False)
+@pytest.mark.parametrize("name", sorted(COMPLETIONS_KNOWN))
+def test_known_unrepaired_completions(loop, name):
+    prefix, suffix, rule = COMPLETIONS_KNOWN[name]
+    assert _complete(loop, prefix, suffix, rule).clean
