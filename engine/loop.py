@@ -54,6 +54,8 @@ class Attempt:
     findings: tuple[Finding, ...]
     blocking: tuple[Finding, ...]
     seconds: float
+    generation_s: float = 0.0  # waiting for the model
+    analysis_s: float = 0.0  # post-processing and analyzers
 
     def to_dict(self) -> dict:
         return {
@@ -64,6 +66,8 @@ class Attempt:
             "findings": [f.to_dict() for f in self.findings],
             "blocking": len(self.blocking),
             "seconds": round(self.seconds, 4),
+            "generation_s": round(self.generation_s, 4),
+            "analysis_s": round(self.analysis_s, 4),
         }
 
 
@@ -254,10 +258,13 @@ class RepairLoop:
         prompt, raw, cancelled = task.ask(self.backend, self.config.params, cancel, previous)
         if cancelled or cancel.cancelled:
             return None, "cancelled"
+        t1 = time.perf_counter()
         text = task.candidate(raw)
         findings = tuple(task.check(text, self)) if text else ()
+        t2 = time.perf_counter()
         attempt = Attempt(round=round_no, prompt=prompt, raw=raw, text=text or "", findings=findings,
-                          blocking=tuple(self.config.policy.blocking(findings)), seconds=time.perf_counter() - t0)
+                          blocking=tuple(self.config.policy.blocking(findings)), seconds=t2 - t0,
+                          generation_s=t1 - t0, analysis_s=t2 - t1)
         if not text:
             return attempt, "empty" if previous is None else "no_progress"
         if not attempt.blocking:

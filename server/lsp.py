@@ -1,30 +1,87 @@
 """``secgen-lsp``: the language server's entry point.
 
-The server itself (analyzer-gated completions, diagnostics, "fix with
-analyzer") is the language-server issue's work; this entry point exists so
-editors and packaging can be wired now. ``--help`` documents the transport
-options it will take; starting it today reports that it is not built yet.
+    secgen-lsp --stdio                 # what editors run
+    secgen-lsp --tcp 127.0.0.1:2087    # for debugging with a client that connects
+    secgen-lsp --stdio --log-file /tmp/secgen-lsp.log
+
+The server (pygls 2) offers inline and plain completions through the repair
+loop, analyzer diagnostics, "Fix with analyzer" code actions, the
+``secgen.generate`` command and the ``secgen/stats`` request; see the modules
+``completions``, ``diagnostics`` and ``actions`` beside this one. Settings come
+from ``initializationOptions`` and ``workspace/configuration`` (section
+``secgen``; schema in ``settings.schema.json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import sys
 
+from lsprotocol import types
+
 from secgen import __version__
+
+
+def make_server():
+    from secgen.server import actions, completions, diagnostics
+    from secgen.server.app import SecgenServer
+
+    server = SecgenServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: SecgenServer, params: types.InitializeParams):
+        ls.apply_settings(params.initialization_options, origin="initializationOptions")
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: SecgenServer, params: types.InitializedParams):
+        await ls.fetch_configuration()
+        await ls.load_backend()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: SecgenServer, params: types.DidChangeConfigurationParams):
+        settings = params.settings
+        reload = ls.apply_settings(settings, origin="didChangeConfiguration") if isinstance(settings, dict) \
+            and settings else await ls.fetch_configuration()
+        if reload:
+            asyncio.get_running_loop().create_task(ls.load_backend())
+
+    diagnostics.register(server)
+    completions.register(server)
+    actions.register(server)
+    return server
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="secgen-lsp", description="secgen's language server (LSP over stdio or TCP).")
     parser.add_argument("--version", action="version", version=f"secgen-lsp {__version__}")
-    parser.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (what editors use)")
-    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket, for debugging")
-    parser.add_argument("--log-file", help="write the server's log here")
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="speak LSP over stdin/stdout (the default)")
+    transport.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket, for debugging")
+    parser.add_argument("--log-file", help="write the server's log here (default: warnings to stderr)")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    make_parser().parse_args(argv)
-    print("secgen-lsp: the language server is not built yet (see the language-server issue); "
-          "use the `secgen` command meanwhile", file=sys.stderr)
-    return 2
+    args = make_parser().parse_args(argv)
+    if args.log_file:
+        logging.basicConfig(filename=args.log_file, level=args.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    else:
+        logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="secgen-lsp: %(levelname)s %(message)s")
+    server = make_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not host or not port.isdigit():
+            print(f"secgen-lsp: error: --tcp wants HOST:PORT, not {args.tcp!r}", file=sys.stderr)
+            return 2
+        server.start_tcp(host, int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

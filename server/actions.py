@@ -1,0 +1,170 @@
+"""Code actions on secgen's diagnostics, and the ``secgen.generate`` command.
+
+* "Fix with analyzer: RULE" (quick fix): cheap to list; the edit is computed
+  lazily in ``codeAction/resolve`` by running the repair loop on the function
+  around the finding, with that finding as the feedback.
+* "Fix all analyzer findings in this file" (``source.fixAll``): the same over
+  every blocking finding.
+* "Suppress RULE with # nosec" (Bandit): a one-line edit, computed at once.
+* ``secgen.generate``: the comment block at the cursor becomes a task; the
+  loop's code is inserted below it through ``workspace/applyEdit``.
+
+Edits are minimal (only the lines that change) and versioned, so a client
+will not apply them to a document that has changed since. Nothing is written
+to disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import re
+
+from lsprotocol import types
+
+from secgen.engine.fix import fix_document
+from secgen.server.app import SecgenServer
+from secgen.server.convert import is_ours
+from secgen.server.diagnostics import findings_at, language_of
+
+FIX, FIX_ALL = "fix", "fixAll"
+GENERATE_COMMAND = "secgen.generate"
+
+
+def line_edits(old: str, new: str) -> list[types.TextEdit]:
+    """Whole-line edits turning ``old`` into ``new``, one per changed run of lines."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    edits = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            edits.append(types.TextEdit(range=types.Range(start=types.Position(line=i1, character=0),
+                                                          end=types.Position(line=i2, character=0)),
+                                        new_text="".join(b[j1:j2])))
+    return edits
+
+
+def _nosec_edit(lines: list[str], line: int, rule: str) -> types.TextEdit | None:
+    if not 0 <= line < len(lines):
+        return None
+    text = lines[line].rstrip("\r")
+    match = re.search(r"#\s*nosec\b(.*)$", text)
+    if match:
+        if rule in match.group(1):
+            return None
+        new = text + (f", {rule}" if match.group(1).strip() else f" {rule}")
+    else:
+        new = text + f"  # nosec {rule}"
+    return types.TextEdit(range=types.Range(start=types.Position(line=line, character=0),
+                                            end=types.Position(line=line, character=len(text.encode("utf-16-le")) // 2)),
+                          new_text=new)
+
+
+def _versioned(uri: str, version: int | None, edits: list[types.TextEdit]) -> types.WorkspaceEdit:
+    return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=edits)])
+
+
+def list_actions(ls: SecgenServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    uri = params.text_document.uri
+    document = ls.document(uri)
+    if document is None:
+        return []
+    ours = [d for d in params.context.diagnostics if is_ours(d) and isinstance(d.data, dict)]
+    actions = []
+    lines = document.source.split("\n")
+    for d in ours:
+        data = {"kind": FIX, "uri": uri, "version": document.version, "finding": d.data}
+        actions.append(types.CodeAction(title=f"Fix with analyzer: {d.code}", kind=types.CodeActionKind.QuickFix,
+                                        diagnostics=[d], data=data, is_preferred=True))
+        if d.data.get("analyzer") == "bandit":
+            edit = _nosec_edit(lines, d.range.start.line, str(d.code))
+            if edit is not None:
+                actions.append(types.CodeAction(title=f"Suppress {d.code} with # nosec",
+                                                kind=types.CodeActionKind.QuickFix, diagnostics=[d],
+                                                edit=_versioned(uri, document.version, [edit])))
+    if ours or ls.state(uri).findings:
+        actions.append(types.CodeAction(title="Fix all analyzer findings in this file",
+                                        kind=types.CodeActionKind.SourceFixAll,
+                                        data={"kind": FIX_ALL, "uri": uri, "version": document.version}))
+    return actions
+
+
+async def resolve(ls: SecgenServer, action: types.CodeAction) -> types.CodeAction:
+    data = action.data if isinstance(action.data, dict) else {}
+    uri = data.get("uri")
+    document = ls.document(uri) if isinstance(uri, str) else None
+    if document is None or data.get("kind") not in (FIX, FIX_ALL):
+        return action
+    only = None
+    if data["kind"] == FIX:
+        only = findings_at(ls, uri, data.get("finding") or {})
+        if not only:
+            ls.show("that finding is gone from the current version of the file; nothing to fix")
+            return action
+    backend = await ls.wait_backend()
+    if backend is None:
+        ls.show(f"cannot fix without a model: {ls.backend_error}")
+        return action
+    version, text = document.version, document.source
+    loop = ls.make_loop(backend)
+    result = await asyncio.to_thread(fix_document, text, loop, language=language_of(document),
+                                     path=document.path, only=only)
+    fixed = result.fixed if text.endswith("\n") else result.fixed[:-1] if result.fixed.endswith("\n") else result.fixed
+    edits = line_edits(text, fixed)
+    if edits:
+        action.edit = _versioned(uri, version, edits)
+    else:
+        tried = sum(len(r.result.attempts) for r in result.regions)
+        ls.show(f"the model could not repair this ({tried} attempts); the code is unchanged")
+    return action
+
+
+def _task_at(lines: list[str], line: int) -> tuple[str, int, str] | None:
+    """(task text, 0-based line after the comment block, indent) for the comment at or above ``line``."""
+    if line < len(lines) and not lines[line].strip():
+        line -= 1
+    if not 0 <= line < len(lines) or not lines[line].lstrip().startswith("#"):
+        return None
+    first = line
+    while first > 0 and lines[first - 1].lstrip().startswith("#"):
+        first -= 1
+    text = " ".join(l.strip().lstrip("#").strip() for l in lines[first:line + 1]).strip()
+    indent = lines[line][: len(lines[line]) - len(lines[line].lstrip())]
+    return (text, line + 1, indent) if text else None
+
+
+def register(server: SecgenServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll], resolve_provider=True))
+    def code_action(ls: SecgenServer, params: types.CodeActionParams):
+        return list_actions(ls, params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def code_action_resolve(ls: SecgenServer, action: types.CodeAction):
+        return await resolve(ls, action)
+
+    @server.command(GENERATE_COMMAND)
+    async def generate(ls: SecgenServer, *args):
+        uri, position = (args + (None, None))[:2] if args else (None, None)
+        document = ls.document(uri) if isinstance(uri, str) else None
+        if document is None or not isinstance(position, dict):
+            return {"applied": False, "reason": "arguments: [uri, {line, character}]"}
+        lines = document.source.split("\n")
+        found = _task_at(lines, int(position.get("line", 0)))
+        if found is None:
+            return {"applied": False, "reason": "no comment at the cursor to turn into code"}
+        task, insert_line, indent = found
+        backend = await ls.wait_backend()
+        if backend is None:
+            return {"applied": False, "reason": f"no model: {ls.backend_error}"}
+        result = await asyncio.to_thread(ls.make_loop(backend).generate, task, language=language_of(document))
+        ls.stats.record_loop(result)
+        if result.best is None:
+            return {"applied": False, "reason": f"no code ({result.stop_reason})"}
+        code = "".join(indent + l if l.strip() else l for l in result.text.splitlines(keepends=True))
+        edit = types.TextEdit(range=types.Range(start=types.Position(line=insert_line, character=0),
+                                                end=types.Position(line=insert_line, character=0)), new_text=code)
+        applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+            edit=_versioned(uri, document.version, [edit]), label="secgen: generate"))
+        return {"applied": bool(applied.applied), "clean": result.clean, "attempts": len(result.attempts),
+                "residual": [f.label() for f in result.residual]}

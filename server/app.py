@@ -1,0 +1,204 @@
+"""The language server's state: settings, the model, per-document results, suggestions.
+
+Handlers (one feature per module: ``diagnostics``, ``completions``,
+``actions``) stay thin and call into :class:`SecgenServer`. Rules it keeps:
+
+* work on snapshots: a handler reads (uri, version, text) once; a result
+  computed for a version that is no longer current is dropped;
+* the model and the analyzers run in worker threads, never on the event loop,
+  so diagnostics and other requests are answered while the model generates;
+* the model loads in the background after ``initialized``, with ``$/progress``;
+  if it cannot load, the reason goes to ``window/showMessage`` once and every
+  feature that does not need the model keeps working;
+* errors in the user's settings are shown and replaced by defaults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from urllib.parse import unquote
+from dataclasses import dataclass, field, replace
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from secgen import __version__
+from secgen.analyzers import Finding, default_registry
+from secgen.engine.backend import Backend, BackendError, GenerationParams, open_backend
+from secgen.engine.catalog import ModelError, inspect_model_file, resolve_spec
+from secgen.engine.loop import LoopConfig, RepairLoop
+from secgen.server.settings import Settings, parse_settings
+from secgen.server.stats import ServerStats
+
+log = logging.getLogger(__name__)
+
+MAX_DOCUMENT_CHARS = 2_000_000  # larger documents get neither analysis nor completions
+MODEL_KEYS = ("model", "context_size", "threads")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suggestion:
+    id: str
+    uri: str
+    version: int
+    offset: int  # where the text goes, in the document's characters
+    start_line: int
+    text: str
+    findings: tuple[Finding, ...]  # residual findings, in the coordinates of the document with the text inserted
+
+
+@dataclass(kw_only=True)
+class DocumentState:
+    version: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    ai_findings: list[Finding] = field(default_factory=list)  # residual findings of accepted suggestions
+    analysis: asyncio.Task | None = None
+
+
+class SecgenServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("secgen", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = Settings()
+        self.registry = default_registry()
+        self.stats = ServerStats()
+        self.backend: Backend | None = None
+        self.backend_error: str | None = None
+        self._backend_ready: asyncio.Event | None = None
+        self._backend_lock = threading.Lock()
+        self.documents: dict[str, DocumentState] = {}
+        self.suggestions: dict[str, Suggestion] = {}
+        self.in_flight: dict[str, object] = {}  # uri -> CancelToken of the completion running for it
+        self.reported: set[str] = set()  # analyzer problems already shown to the user
+
+    # -- messages -------------------------------------------------------------------
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        log.warning("%s", message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=f"secgen: {message}"))
+
+    def show_once(self, key: str, message: str) -> None:
+        if key not in self.reported:
+            self.reported.add(key)
+            self.show(message)
+
+    # -- settings -------------------------------------------------------------------
+
+    def apply_settings(self, data, *, origin: str) -> bool:
+        """Merge settings from ``origin``; True when the model must be reloaded."""
+        settings, problems = parse_settings(data, self.settings)
+        for problem in problems:
+            self.show(f"{problem} (from {origin})")
+        reload = any(getattr(settings, k) != getattr(self.settings, k) for k in MODEL_KEYS)
+        self.settings = settings
+        return reload
+
+    async def fetch_configuration(self) -> bool:
+        capabilities = self.client_capabilities.workspace
+        if not (capabilities and capabilities.configuration):
+            return False
+        try:
+            [config] = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="secgen")]))
+        except Exception as exc:  # a client that fails the request must not stop the server
+            log.warning("workspace/configuration failed: %s", exc)
+            return False
+        return self.apply_settings(config, origin="workspace/configuration")
+
+    # -- the model ------------------------------------------------------------------
+
+    @property
+    def backend_ready(self) -> asyncio.Event:
+        if self._backend_ready is None:
+            self._backend_ready = asyncio.Event()
+        return self._backend_ready
+
+    async def load_backend(self) -> None:
+        self.backend_ready.clear()
+        token = f"secgen-model-{uuid.uuid4()}"
+        progress = bool(self.client_capabilities.window and self.client_capabilities.window.work_done_progress)
+        if progress:
+            try:
+                await self.work_done_progress.create_async(token)
+                self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title="secgen: loading model",
+                                                                                 message=self.settings.model or "default"))
+            except Exception as exc:
+                log.warning("no progress for the model load: %s", exc)
+                progress = False
+
+        def report(message: str) -> None:
+            if progress:
+                self.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
+
+        try:
+            backend = await asyncio.to_thread(self._open_backend, report)
+            old, self.backend, self.backend_error = self.backend, backend, None
+            if old is not None:
+                await asyncio.to_thread(old.close)
+        except (BackendError, ModelError) as exc:
+            self.backend, self.backend_error = None, str(exc)
+            self.show(f"completions are off: {exc}", types.MessageType.Error)
+        except Exception as exc:  # a crash in a native library must not take the server down
+            log.exception("model load failed")
+            self.backend, self.backend_error = None, f"{type(exc).__name__}: {exc}"
+            self.show(f"completions are off: the model failed to load ({self.backend_error})", types.MessageType.Error)
+        finally:
+            if progress:
+                self.work_done_progress.end(token, types.WorkDoneProgressEnd(
+                    message="ready" if self.backend else "failed"))
+            self.backend_ready.set()
+
+    def _open_backend(self, report) -> Backend:
+        settings = self.settings
+        spec = resolve_spec(settings.model)
+        if spec.kind == "catalog" and inspect_model_file(spec.path, spec.entry).state == "missing":
+            from secgen.engine.pull import pull
+
+            report(f"pulling {spec.entry.name} ({spec.entry.size / 2**20:.0f} MiB)")
+            pull(spec.entry, progress=False, say=report)
+        report(f"loading {spec.label}")
+        options = {} if spec.kind in ("fake", "openai") else {"n_ctx": settings.context_size, "n_threads": settings.threads}
+        with self._backend_lock:
+            return open_backend(settings.model, **options)
+
+    async def wait_backend(self) -> Backend | None:
+        await self.backend_ready.wait()
+        return self.backend
+
+    def make_loop(self, backend: Backend) -> RepairLoop:
+        s = self.settings
+        config = LoopConfig(t_max=s.t_max, time_budget_s=s.time_budget_s, analyzers=s.analyzers, policy=s.policy,
+                            params=GenerationParams(max_tokens=s.max_tokens))
+        return RepairLoop(backend, self.registry, config)
+
+    # -- documents ------------------------------------------------------------------
+
+    def document(self, uri: str):
+        """The open document, or None (never read from disk)."""
+        return self.workspace.text_documents.get(unquote(uri))
+
+    def state(self, uri: str) -> DocumentState:
+        return self.documents.setdefault(uri, DocumentState())
+
+    def remember(self, suggestion: Suggestion) -> None:
+        self.suggestions[suggestion.id] = suggestion
+        while len(self.suggestions) > 100:
+            self.suggestions.pop(next(iter(self.suggestions)))
+
+    def accept(self, suggestion_id: str) -> Suggestion | None:
+        suggestion = self.suggestions.pop(suggestion_id, None)
+        if suggestion is None:
+            return None
+        self.stats.count("accepted")
+        state = self.state(suggestion.uri)
+        state.ai_findings.extend(replace(f, extra={**f.extra, "suggestion": suggestion.id}) for f in suggestion.findings)
+        return suggestion
+
+    def accepted_by_edit(self, uri: str, text: str) -> list[Suggestion]:
+        """Suggestions for ``uri`` whose text now stands where they were offered."""
+        found = [s for s in self.suggestions.values()
+                 if s.uri == uri and text[s.offset:s.offset + len(s.text)] == s.text and s.text.strip()]
+        return [s for s in (self.accept(x.id) for x in found) if s is not None]

@@ -1,0 +1,136 @@
+"""Completions: ghost text (``textDocument/inlineCompletion``, LSP 3.18) and, for
+clients without it, ``textDocument/completion`` with the suggestion as one item.
+
+Every suggestion goes through the repair loop first. One that still has
+blocking findings is hidden or offered with them (``residualSuggestions``).
+Each item carries the command ``secgen.accepted`` so the server learns of its
+acceptance (it also recognises the inserted text on ``didChange``); the
+suggestion's residual findings then show as diagnostics at once.
+
+A newer completion request for a document cancels the one in flight, and
+``$/cancelRequest`` cancels generation between tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from lsprotocol import types
+
+from secgen.engine.backend import CancelToken
+from secgen.server.app import MAX_DOCUMENT_CHARS, SecgenServer, Suggestion
+from secgen.server.diagnostics import language_of
+
+ACCEPT_COMMAND = "secgen.accepted"
+
+
+async def suggest(ls: SecgenServer, uri: str, position: types.Position) -> Suggestion | None:
+    document = ls.document(uri)
+    if document is None:
+        return None
+    version, text = document.version, document.source
+    if len(text) > MAX_DOCUMENT_CHARS:
+        ls.show_once(f"huge:{uri}", f"{uri} is too large for completions ({len(text):,} characters)")
+        return None
+    backend = await ls.wait_backend()
+    if backend is None:
+        return None
+    offset = min(document.offset_at_position(position), len(text))
+    prefix, suffix = text[:offset], text[offset:]
+    token = CancelToken()
+    previous = ls.in_flight.get(uri)
+    if previous is not None:
+        previous.cancel()
+    ls.in_flight[uri] = token
+    loop = ls.make_loop(backend)
+    started = time.perf_counter()
+    try:
+        result = await asyncio.to_thread(loop.complete, prefix, suffix, language=language_of(document),
+                                         path=document.path, cancel=token)
+    except asyncio.CancelledError:  # $/cancelRequest: stop the model between tokens
+        token.cancel()
+        ls.stats.count("cancelled")
+        raise
+    finally:
+        if ls.in_flight.get(uri) is token:
+            del ls.in_flight[uri]
+    ls.stats.time("completion", time.perf_counter() - started)
+    ls.stats.record_loop(result)
+    if result.stop_reason == "cancelled":
+        ls.stats.count("cancelled")
+        return None
+    if result.best is None:
+        return None
+    if result.best.blocking:
+        if ls.settings.residual_suggestions == "hide":
+            ls.stats.count("hidden")
+            return None
+        ls.stats.count("residual")
+    ls.stats.count("suggestions")
+    suggestion = Suggestion(id=uuid.uuid4().hex, uri=uri, version=version, offset=offset,
+                            start_line=prefix.count("\n"), text=result.text, findings=result.residual)
+    ls.remember(suggestion)
+    return suggestion
+
+
+def _accept_command(suggestion: Suggestion) -> types.Command:
+    return types.Command(title="secgen: suggestion accepted", command=ACCEPT_COMMAND, arguments=[suggestion.id])
+
+
+def _summary(suggestion: Suggestion, ls: SecgenServer) -> str:
+    blocking = [f for f in suggestion.findings if ls.settings.policy.is_blocking(f)]
+    if not blocking:
+        return "secgen: checked by analyzers"
+    return "secgen: unresolved " + ", ".join(f.label() for f in blocking)
+
+
+def register(server: SecgenServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: SecgenServer, params: types.InlineCompletionParams):
+        suggestion = await suggest(ls, params.text_document.uri, params.position)
+        if suggestion is None:
+            return types.InlineCompletionList(items=[])
+        item = types.InlineCompletionItem(insert_text=suggestion.text,
+                                          range=types.Range(start=params.position, end=params.position),
+                                          command=_accept_command(suggestion))
+        return types.InlineCompletionList(items=[item])
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[]))
+    async def completion(ls: SecgenServer, params: types.CompletionParams):
+        suggestion = await suggest(ls, params.text_document.uri, params.position)
+        if suggestion is None:
+            return types.CompletionList(is_incomplete=True, items=[])
+        first = next((line.strip() for line in suggestion.text.splitlines() if line.strip()), suggestion.text)
+        details = "\n".join(f"- {f.label()}: {f.message}" for f in suggestion.findings)
+        item = types.CompletionItem(
+            label=first[:80], kind=types.CompletionItemKind.Snippet, detail=_summary(suggestion, ls),
+            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                              value=f"```\n{suggestion.text}\n```\n{details}"),
+            insert_text_format=types.InsertTextFormat.PlainText,
+            text_edit=types.TextEdit(range=types.Range(start=params.position, end=params.position),
+                                     new_text=suggestion.text),
+            command=_accept_command(suggestion), sort_text="0", filter_text=first)
+        return types.CompletionList(is_incomplete=True, items=[item])
+
+    @server.command(ACCEPT_COMMAND)
+    def accepted(ls: SecgenServer, *args):
+        from secgen.server.diagnostics import publish, refresh_lines
+
+        suggestion_id = args[0] if args and isinstance(args[0], str) else None
+        suggestion = ls.accept(suggestion_id) if suggestion_id else None
+        if suggestion is None:
+            return {"accepted": False}
+        document = ls.document(suggestion.uri)
+        if document is not None:
+            refresh_lines(ls, suggestion.uri, document.source)
+        publish(ls, suggestion.uri)
+        return {"accepted": True, "findings": len(suggestion.findings)}
+
+    @server.feature("secgen/stats")
+    def stats(ls: SecgenServer, params=None):
+        data = ls.stats.snapshot()
+        data["model"] = {"ready": ls.backend is not None, "error": ls.backend_error,
+                         "name": getattr(ls.backend, "name", None)}
+        return data

@@ -1,0 +1,141 @@
+"""The language server's settings: one typed tree, camelCase on the wire.
+
+Settings arrive in ``initializationOptions`` and from ``workspace/configuration``
+(section ``secgen``). :func:`parse_settings` never raises: each invalid value
+is reported as one message and replaced by its default, so a typo in an
+editor's settings degrades one feature instead of refusing to start.
+``settings.schema.json`` beside this module is generated from :data:`FIELDS`
+(``python -m secgen.server.settings > server/settings.schema.json``) and a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from secgen.analyzers import SeverityPolicy
+from secgen.analyzers.registry import DEFAULT_ANALYZERS
+
+RESIDUAL_POLICIES = ("hide", "warn")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    model: str | None = None  # a model spec; None: $SECGEN_MODEL or the catalog default
+    context_size: int = 4096
+    threads: int | None = None
+    max_tokens: int = 128
+    t_max: int = 3
+    time_budget_s: float = 30.0
+    analyzers: tuple[str, ...] = DEFAULT_ANALYZERS
+    policy: SeverityPolicy = field(default_factory=SeverityPolicy)
+    debounce_ms: int = 300
+    residual_suggestions: str = "warn"  # "hide": drop suggestions with blocking findings; "warn": offer them
+
+
+# wire name -> (attribute, JSON schema, description)
+FIELDS: dict[str, tuple[str, dict, str]] = {
+    "model": ("model", {"type": ["string", "null"]},
+              "Model spec: a catalog name (0.5b, 1.5b), a .gguf path, hf:OWNER/REPO/FILE, an http(s):// "
+              "OpenAI-compatible server, or fake:SCRIPT.json. Null: $SECGEN_MODEL or the catalog default."),
+    "contextSize": ("context_size", {"type": "integer", "minimum": 512, "maximum": 131072},
+                    "Context window in tokens for the llama.cpp backend."),
+    "threads": ("threads", {"type": ["integer", "null"], "minimum": 1},
+                "CPU threads for llama.cpp; null: all cores."),
+    "maxTokens": ("max_tokens", {"type": "integer", "minimum": 1, "maximum": 4096},
+                  "Tokens generated per attempt."),
+    "tMax": ("t_max", {"type": "integer", "minimum": 0, "maximum": 10},
+             "Repair rounds after the first attempt (the paper's t_max)."),
+    "timeBudgetS": ("time_budget_s", {"type": "number", "minimum": 0},
+                    "Seconds after which no new repair round starts."),
+    "analyzers": ("analyzers", {"type": "array", "items": {"type": "string"}},
+                  "Analyzers to run (syntax, pyflakes, bandit, ...)."),
+    "policy": ("policy", {"type": "object", "additionalProperties": False, "properties": {
+                   "blockAt": {"enum": ["info", "low", "medium", "high", "error"]},
+                   "minConfidence": {"enum": ["low", "medium", "high"]},
+                   "alwaysBlock": {"type": "array", "items": {"type": "string"}},
+                   "neverBlock": {"type": "array", "items": {"type": "string"}}}},
+               "Which findings block a suggestion."),
+    "debounceMs": ("debounce_ms", {"type": "integer", "minimum": 0, "maximum": 10000},
+                   "Delay after the last edit before the document is analyzed."),
+    "residualSuggestions": ("residual_suggestions", {"enum": list(RESIDUAL_POLICIES)},
+                            "What to do with a suggestion the loop could not make clean: hide it, or offer it "
+                            "with its findings (warn)."),
+}
+
+
+def _check(wire: str, value: Any) -> Any:
+    """The attribute value for a wire value, or ValueError with the reason."""
+    schema = FIELDS[wire][1]
+    if wire == "policy":
+        if not isinstance(value, dict):
+            raise ValueError("must be an object")
+        return SeverityPolicy.from_dict(value)
+    if wire == "analyzers":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValueError("must be a list of analyzer names")
+        return tuple(value)
+    if "enum" in schema:
+        if value not in schema["enum"]:
+            raise ValueError(f"must be one of {', '.join(map(str, schema['enum']))}")
+        return value
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    if value is None and "null" in kinds:
+        return None
+    if "string" in kinds and isinstance(value, str):
+        return value.strip() or None
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if "integer" in kinds and not (is_number and float(value).is_integer()):
+        raise ValueError("must be an integer")
+    if "number" in kinds and not is_number:
+        raise ValueError("must be a number")
+    if not is_number:
+        raise ValueError(f"must be {' or '.join(kinds)}")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"must be between {low} and {high}" if high is not None else f"must be at least {low}")
+    return int(value) if "integer" in kinds else float(value)
+
+
+def parse_settings(data: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
+    """Settings from a wire object over ``base``; the messages name each value that was ignored."""
+    base = base or Settings()
+    if data is None:
+        return base, []
+    if not isinstance(data, dict):
+        return base, [f"secgen settings must be an object, not {type(data).__name__}; using defaults"]
+    if isinstance(data.get("secgen"), dict):  # a whole configuration object rather than its section
+        data = data["secgen"]
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for wire, value in data.items():
+        if wire not in FIELDS:
+            problems.append(f"unknown secgen setting {wire!r} ignored")
+            continue
+        try:
+            values[FIELDS[wire][0]] = _check(wire, value)
+        except ValueError as exc:
+            problems.append(f"secgen setting {wire} = {json.dumps(value)[:80]} is invalid ({exc}); using the default")
+    merged = {f.name: getattr(base, f.name) for f in fields(Settings)} | values
+    return Settings(**merged), problems
+
+
+def json_schema() -> dict:
+    defaults = Settings()
+    properties = {}
+    for wire, (attr, schema, description) in FIELDS.items():
+        default = getattr(defaults, attr)
+        if isinstance(default, tuple):
+            default = list(default)
+        elif isinstance(default, SeverityPolicy):
+            default = {"blockAt": default.block_at.name.lower(), "minConfidence": default.min_confidence.name.lower(),
+                       "alwaysBlock": [], "neverBlock": []}
+        properties[wire] = {**schema, "description": description, "default": default}
+    return {"$schema": "http://json-schema.org/draft-07/schema#", "title": "secgen language server settings",
+            "type": "object", "additionalProperties": False, "properties": properties}
+
+
+if __name__ == "__main__":
+    print(json.dumps(json_schema(), indent=2))

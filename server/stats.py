@@ -1,0 +1,57 @@
+"""What the ``secgen/stats`` request reports: per-stage latencies and counts.
+
+Stages: ``completion`` (a whole completion request), ``generation`` and
+``analysis`` (inside every attempt), ``round0``, ``round1``, ... (each attempt
+by its round), ``diagnostics`` (one document analysis). Counts: suggestions
+offered, repaired (clean after at least one repair round), residual (offered
+with blocking findings), hidden (withheld by the residual policy), accepted,
+cancelled. Thread-safe: the model runs in worker threads.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from collections import defaultdict, deque
+
+from secgen.engine.loop import LoopResult
+
+WINDOW = 1000  # latencies kept per stage
+
+
+class ServerStats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latency: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=WINDOW))
+        self._counts: dict[str, int] = defaultdict(int)
+
+    def time(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self._latency[stage].append(seconds)
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counts[name] += n
+
+    def record_loop(self, result: LoopResult) -> None:
+        for attempt in result.attempts:
+            self.time("generation", attempt.generation_s)
+            self.time("analysis", attempt.analysis_s)
+            self.time(f"round{attempt.round}", attempt.seconds)
+        if result.best is not None and result.best.round >= 1 and result.clean:
+            self.count("repaired")
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            latencies = {}
+            for stage, values in sorted(self._latency.items()):
+                ordered = sorted(values)
+                latencies[stage] = {
+                    "count": len(ordered),
+                    "p50_ms": round(statistics.median(ordered) * 1000, 2),
+                    "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000, 2),
+                    "last_ms": round(values[-1] * 1000, 2),
+                }
+            counts = {name: self._counts.get(name, 0)
+                      for name in ("suggestions", "repaired", "residual", "hidden", "accepted", "cancelled")}
+            return {"latency": latencies, "counts": counts | dict(self._counts)}
