@@ -24,7 +24,7 @@ from lsprotocol import types
 
 from secgen.engine.fix import fix_document
 from secgen.server.app import SecgenServer
-from secgen.server.convert import is_ours
+from secgen.server.convert import is_ours, lsp_lines, units
 from secgen.server.diagnostics import findings_at, language_of
 
 FIX, FIX_ALL = "fix", "fixAll"
@@ -43,7 +43,7 @@ def line_edits(old: str, new: str) -> list[types.TextEdit]:
     return edits
 
 
-def _nosec_edit(lines: list[str], line: int, rule: str) -> types.TextEdit | None:
+def _nosec_edit(lines: list[str], line: int, rule: str, encoding: str = "utf-16") -> types.TextEdit | None:
     if not 0 <= line < len(lines):
         return None
     text = lines[line].rstrip("\r")
@@ -55,7 +55,7 @@ def _nosec_edit(lines: list[str], line: int, rule: str) -> types.TextEdit | None
     else:
         new = text + f"  # nosec {rule}"
     return types.TextEdit(range=types.Range(start=types.Position(line=line, character=0),
-                                            end=types.Position(line=line, character=len(text.encode("utf-16-le")) // 2)),
+                                            end=types.Position(line=line, character=units(text, encoding))),
                           new_text=new)
 
 
@@ -71,13 +71,13 @@ def list_actions(ls: SecgenServer, params: types.CodeActionParams) -> list[types
         return []
     ours = [d for d in params.context.diagnostics if is_ours(d) and isinstance(d.data, dict)]
     actions = []
-    lines = document.source.split("\n")
+    lines = lsp_lines(document.source)
     for d in ours:
         data = {"kind": FIX, "uri": uri, "version": document.version, "finding": d.data}
         actions.append(types.CodeAction(title=f"Fix with analyzer: {d.code}", kind=types.CodeActionKind.QuickFix,
                                         diagnostics=[d], data=data, is_preferred=True))
         if d.data.get("analyzer") == "bandit":
-            edit = _nosec_edit(lines, d.range.start.line, str(d.code))
+            edit = _nosec_edit(lines, d.range.start.line, str(d.code), ls.position_encoding)
             if edit is not None:
                 actions.append(types.CodeAction(title=f"Suppress {d.code} with # nosec",
                                                 kind=types.CodeActionKind.QuickFix, diagnostics=[d],
@@ -149,7 +149,7 @@ def register(server: SecgenServer) -> None:
         document = ls.document(uri) if isinstance(uri, str) else None
         if document is None or not isinstance(position, dict):
             return {"applied": False, "reason": "arguments: [uri, {line, character}]"}
-        lines = document.source.split("\n")
+        lines = lsp_lines(document.source)
         found = _task_at(lines, int(position.get("line", 0)))
         if found is None:
             return {"applied": False, "reason": "no comment at the cursor to turn into code"}
@@ -162,8 +162,12 @@ def register(server: SecgenServer) -> None:
         if result.best is None:
             return {"applied": False, "reason": f"no code ({result.stop_reason})"}
         code = "".join(indent + l if l.strip() else l for l in result.text.splitlines(keepends=True))
-        edit = types.TextEdit(range=types.Range(start=types.Position(line=insert_line, character=0),
-                                                end=types.Position(line=insert_line, character=0)), new_text=code)
+        at = types.Position(line=insert_line, character=0)
+        if insert_line >= len(lines):  # the comment ends the file without a line break: add one first
+            last = lines[-1]
+            at = types.Position(line=len(lines) - 1, character=units(last, ls.position_encoding))
+            code = "\n" + code
+        edit = types.TextEdit(range=types.Range(start=at, end=at), new_text=code)
         applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
             edit=_versioned(uri, document.version, [edit]), label="secgen: generate"))
         return {"applied": bool(applied.applied), "clean": result.clean, "attempts": len(result.attempts),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import uuid
 from urllib.parse import unquote
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
 
 from secgen import __version__
 from secgen.analyzers import Finding, default_registry
@@ -37,6 +39,22 @@ log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_CHARS = 2_000_000  # larger documents get neither analysis nor completions
 MODEL_KEYS = ("model", "context_size", "threads")
+
+
+_LSP_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+class LspTextDocument(TextDocument):
+    """pygls' document with LSP's lines, which end at ``\n``, ``\r\n`` or ``\r`` only.
+
+    pygls splits with ``str.splitlines``, which also breaks at form feeds, ``\v``,
+    ``\x1c``-``\x1e``, ``\x85``, ``\u2028`` and ``\u2029``: an incremental edit
+    below such a character would land on the wrong line.
+    """
+
+    @property
+    def lines(self):
+        return tuple(_LSP_LINE.findall(self.source))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +89,7 @@ class SecgenServer(LanguageServer):
         self._backend_lock = threading.Lock()
         self.documents: dict[str, DocumentState] = {}
         self.suggestions: dict[str, Suggestion] = {}
+        self.accepted: dict[str, Suggestion] = {}  # the latest accepted suggestions, by id
         self.in_flight: dict[str, object] = {}  # uri -> CancelToken of the completion running for it
         self.reported: set[str] = set()  # analyzer problems already shown to the user
 
@@ -176,6 +195,24 @@ class SecgenServer(LanguageServer):
 
     # -- documents ------------------------------------------------------------------
 
+    def use_lsp_lines(self) -> None:
+        """Have the workspace (made at initialize) create :class:`LspTextDocument`; pygls has no public hook."""
+        workspace = self.workspace
+        create = workspace._create_text_document
+
+        def create_lsp_document(*args, **kwargs):
+            document = create(*args, **kwargs)
+            document.__class__ = LspTextDocument
+            return document
+
+        workspace._create_text_document = create_lsp_document
+
+    @property
+    def position_encoding(self) -> str:
+        """The position encoding agreed at initialize ("utf-16", "utf-8" or "utf-32")."""
+        encoding = self.workspace.position_encoding
+        return str(getattr(encoding, "value", encoding) or "utf-16")
+
     def document(self, uri: str):
         """The open document, or None (never read from disk)."""
         return self.workspace.text_documents.get(unquote(uri))
@@ -189,10 +226,14 @@ class SecgenServer(LanguageServer):
             self.suggestions.pop(next(iter(self.suggestions)))
 
     def accept(self, suggestion_id: str) -> Suggestion | None:
+        """The suggestion, now accepted; None if unknown or already accepted (see ``self.accepted``)."""
         suggestion = self.suggestions.pop(suggestion_id, None)
         if suggestion is None:
             return None
         self.stats.count("accepted")
+        self.accepted[suggestion.id] = suggestion
+        while len(self.accepted) > 100:
+            self.accepted.pop(next(iter(self.accepted)))
         state = self.state(suggestion.uri)
         state.ai_findings.extend(replace(f, extra={**f.extra, "suggestion": suggestion.id}) for f in suggestion.findings)
         return suggestion

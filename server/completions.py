@@ -21,6 +21,7 @@ from lsprotocol import types
 
 from secgen.engine.backend import CancelToken
 from secgen.server.app import MAX_DOCUMENT_CHARS, SecgenServer, Suggestion
+from secgen.server.convert import offset_at
 from secgen.server.diagnostics import language_of
 
 ACCEPT_COMMAND = "secgen.accepted"
@@ -37,7 +38,9 @@ async def suggest(ls: SecgenServer, uri: str, position: types.Position) -> Sugge
     backend = await ls.wait_backend()
     if backend is None:
         return None
-    offset = min(document.offset_at_position(position), len(text))
+    offset = offset_at(text, position, ls.position_encoding)
+    if offset is None:  # a line past the end: the client's idea of the document is not ours
+        return None
     prefix, suffix = text[:offset], text[offset:]
     token = CancelToken()
     previous = ls.in_flight.get(uri)
@@ -121,10 +124,16 @@ def register(server: SecgenServer) -> None:
         suggestion_id = args[0] if args and isinstance(args[0], str) else None
         suggestion = ls.accept(suggestion_id) if suggestion_id else None
         if suggestion is None:
-            return {"accepted": False}
+            # Clients like VS Code send the inserted text (didChange, where it is recognised) before the command.
+            earlier = ls.accepted.get(suggestion_id) if suggestion_id else None
+            return {"accepted": True, "findings": len(earlier.findings)} if earlier else {"accepted": False}
         document = ls.document(suggestion.uri)
         if document is not None:
-            refresh_lines(ls, suggestion.uri, document.source)
+            text = document.source
+            if document.version == suggestion.version:
+                # The command came first: the residual findings are in the coordinates of the text to come.
+                text = text[:suggestion.offset] + suggestion.text + text[suggestion.offset:]
+            refresh_lines(ls, suggestion.uri, text)
         publish(ls, suggestion.uri)
         return {"accepted": True, "findings": len(suggestion.findings)}
 

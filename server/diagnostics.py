@@ -18,7 +18,7 @@ from lsprotocol import types
 
 from secgen.analyzers import Finding, Source
 from secgen.server.app import MAX_DOCUMENT_CHARS, SecgenServer
-from secgen.server.convert import to_diagnostic
+from secgen.server.convert import lsp_lines, to_diagnostic
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,11 @@ def publish(ls: SecgenServer, uri: str) -> None:
     lines = state.lines
     key = lambda f: (f.analyzer, f.rule_id, f.line)  # noqa: E731
     ai = {key(f) for f in state.ai_findings}
-    diagnostics = [to_diagnostic(f, lines, ls.settings.policy, ai=key(f) in ai) for f in state.findings]
+    policy, encoding = ls.settings.policy, ls.position_encoding
+    diagnostics = [to_diagnostic(f, lines, policy, ai=key(f) in ai, encoding=encoding) for f in state.findings]
     seen = {key(f) for f in state.findings}
-    diagnostics += [to_diagnostic(f, lines, ls.settings.policy, ai=True) for f in state.ai_findings if key(f) not in seen]
+    diagnostics += [to_diagnostic(f, lines, policy, ai=True, encoding=encoding)
+                    for f in state.ai_findings if key(f) not in seen]
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, version=state.version, diagnostics=diagnostics))
 
@@ -44,6 +46,12 @@ def schedule(ls: SecgenServer, uri: str, *, delay: float, include_slow: bool = F
     if state.analysis is not None and not state.analysis.done():
         state.analysis.cancel()
     state.analysis = asyncio.get_running_loop().create_task(analyze(ls, uri, delay, include_slow))
+
+
+def reanalyze(ls: SecgenServer) -> None:
+    """Analyze every open document again, now: after a change of settings."""
+    for uri in list(ls.documents):
+        schedule(ls, uri, delay=0)
 
 
 async def analyze(ls: SecgenServer, uri: str, delay: float, include_slow: bool) -> None:
@@ -56,6 +64,10 @@ async def analyze(ls: SecgenServer, uri: str, delay: float, include_slow: bool) 
     if len(text) > MAX_DOCUMENT_CHARS:
         ls.show_once(f"huge:{uri}", f"{uri} has {len(text):,} characters; analysis is skipped above "
                                     f"{MAX_DOCUMENT_CHARS:,}")
+        # What an earlier version had found no longer matches this text: clear it.
+        state = ls.state(uri)
+        state.version, state.findings, state.ai_findings, state.lines = version, [], [], []
+        publish(ls, uri)
         return
     started = time.perf_counter()
     source = Source(text=text, language=language_of(document), path=document.path)
@@ -68,7 +80,7 @@ async def analyze(ls: SecgenServer, uri: str, delay: float, include_slow: bool) 
         log.debug("dropping analysis of %s v%s (now v%s)", uri, version, current and current.version)
         return
     state = ls.state(uri)
-    state.version, state.findings, state.lines = version, report.findings, text.split("\n")
+    state.version, state.findings, state.lines = version, report.findings, lsp_lines(text)
     # A residual finding of an accepted suggestion is forgotten once the analyzers no longer see it.
     rules_now = {(f.analyzer, f.rule_id) for f in report.findings}
     state.ai_findings = [f for f in state.ai_findings if (f.analyzer, f.rule_id) in rules_now]
@@ -76,7 +88,7 @@ async def analyze(ls: SecgenServer, uri: str, delay: float, include_slow: bool) 
 
 
 def refresh_lines(ls: SecgenServer, uri: str, text: str) -> None:
-    ls.state(uri).lines = text.split("\n")
+    ls.state(uri).lines = lsp_lines(text)
 
 
 def register(server: SecgenServer) -> None:

@@ -32,11 +32,13 @@ def make_server():
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: SecgenServer, params: types.InitializeParams):
+        ls.use_lsp_lines()
         ls.apply_settings(params.initialization_options, origin="initializationOptions")
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: SecgenServer, params: types.InitializedParams):
         await ls.fetch_configuration()
+        diagnostics.reanalyze(ls)  # documents opened while the configuration was on its way
         await ls.load_backend()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -46,6 +48,7 @@ def make_server():
             and settings else await ls.fetch_configuration()
         if reload:
             asyncio.get_running_loop().create_task(ls.load_backend())
+        diagnostics.reanalyze(ls)  # the analyzers or the policy may have changed
 
     diagnostics.register(server)
     completions.register(server)

@@ -57,8 +57,9 @@ def _open(client, uri, text, version=1):
 
 async def test_diagnostics_on_open(client: LanguageClient):
     uri = "file:///tmp/secgen-e2e/insecure.py"
+    published = client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)  # before it can arrive
     _open(client, uri, INSECURE)
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await published
     got = {(d.source, d.code, d.range.start.line, d.severity) for d in client.diagnostics[uri]}
     assert got == {("secgen/bandit", "B404", 0, types.DiagnosticSeverity.Information),
                    ("secgen/bandit", "B602", 4, types.DiagnosticSeverity.Error)}

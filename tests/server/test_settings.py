@@ -1,0 +1,47 @@
+import json
+from pathlib import Path
+
+import jsonschema
+
+from secgen.analyzers import Severity
+from secgen.server.settings import Settings, json_schema, parse_settings
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "server" / "settings.schema.json"
+
+
+def test_defaults_and_camel_case_values():
+    settings, problems = parse_settings({"tMax": 1, "maxTokens": 64, "analyzers": ["syntax"], "model": "fake:x.json",
+                                         "policy": {"blockAt": "high"}, "residualSuggestions": "hide", "threads": None})
+    assert problems == []
+    assert settings.t_max == 1 and settings.max_tokens == 64 and settings.analyzers == ("syntax",)
+    assert settings.model == "fake:x.json" and settings.policy.block_at == Severity.HIGH
+    assert settings.residual_suggestions == "hide" and settings.debounce_ms == 300
+
+
+def test_invalid_values_fall_back_to_defaults_with_one_message_each():
+    settings, problems = parse_settings({"tMax": "three", "debounceMs": -5, "residualSuggestions": "maybe",
+                                         "policy": {"blockAt": "severe"}, "colour": "red", "maxTokens": True})
+    assert settings == Settings()
+    assert len(problems) == 6
+    text = "\n".join(problems)
+    assert "tMax" in text and "must be an integer" in text
+    assert "debounceMs" in text and "between 0 and 10000" in text
+    assert "residualSuggestions" in text and "hide, warn" in text
+    assert "unknown severity 'severe'" in text and "unknown secgen setting 'colour'" in text
+
+
+def test_merge_over_base_and_whole_configuration_object():
+    base, _ = parse_settings({"tMax": 1})
+    settings, problems = parse_settings({"secgen": {"maxTokens": 32}}, base)
+    assert problems == [] and settings.t_max == 1 and settings.max_tokens == 32
+    assert parse_settings("nonsense")[1] == ["secgen settings must be an object, not str; using defaults"]
+    assert parse_settings(None) == (Settings(), [])
+
+
+def test_schema_file_is_current_and_validates_defaults():
+    schema = json_schema()
+    assert json.loads(SCHEMA_FILE.read_text()) == schema, "regenerate: python -m secgen.server.settings > server/settings.schema.json"
+    jsonschema.Draft7Validator.check_schema(schema)
+    defaults = {k: v["default"] for k, v in schema["properties"].items()}
+    jsonschema.validate(defaults, schema)
+    assert parse_settings(defaults) == (Settings(), [])
