@@ -81,7 +81,7 @@ class BanditAnalyzer:
             return [self._finding(issue, lines) for issue in issues]
 
     def _build_manager(self):
-        logging.getLogger("bandit").setLevel(logging.WARNING)
+        logging.getLogger("bandit").setLevel(logging.ERROR)  # its nosec parser warns about ordinary comment words
         self._manager = bandit_manager.BanditManager(bandit_config.BanditConfig(), "file")
         return self._manager
 

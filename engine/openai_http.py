@@ -30,6 +30,8 @@ class OpenAIBackend:
     def __init__(self, base_url: str, *, model: str = "default", timeout_s: float = 120.0,
                  api_key: str | None = None, **_ignored) -> None:
         self.base_url = base_url.rstrip("/")
+        if not self.base_url.lower().startswith(("http://", "https://")):
+            raise BackendError(f"model server URL must start with http:// or https://, not {base_url!r}")
         if self.base_url.endswith("/v1"):
             self.base_url = self.base_url[:-3]
         self.name = f"openai:{self.base_url}"
@@ -43,7 +45,8 @@ class OpenAIBackend:
             headers["Authorization"] = f"Bearer {self.api_key}"
         request = urllib.request.Request(self.base_url + path, data=json.dumps(body).encode(), headers=headers)
         try:
-            response = urllib.request.urlopen(request, timeout=self.timeout_s)
+            # The scheme was checked to be http(s) in __init__, hence the nosec.
+            response = urllib.request.urlopen(request, timeout=self.timeout_s)  # nosec B310
         except urllib.error.HTTPError as exc:
             detail = exc.read(500).decode("utf-8", "replace")
             raise BackendError(f"{self.base_url}{path} answered HTTP {exc.code}: {detail}") from None

@@ -16,7 +16,6 @@ to disk.
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import re
 
@@ -107,7 +106,7 @@ async def resolve(ls: SecgenServer, action: types.CodeAction) -> types.CodeActio
         return action
     version, text = document.version, document.source
     loop = ls.make_loop(backend)
-    result = await asyncio.to_thread(fix_document, text, loop, language=language_of(document),
+    result = await ls.on_model_thread(fix_document, text, loop, language=language_of(document),
                                      path=document.path, only=only)
     fixed = result.fixed if text.endswith("\n") else result.fixed[:-1] if result.fixed.endswith("\n") else result.fixed
     edits = line_edits(text, fixed)
@@ -157,7 +156,7 @@ def register(server: SecgenServer) -> None:
         backend = await ls.wait_backend()
         if backend is None:
             return {"applied": False, "reason": f"no model: {ls.backend_error}"}
-        result = await asyncio.to_thread(ls.make_loop(backend).generate, task, language=language_of(document))
+        result = await ls.on_model_thread(ls.make_loop(backend).generate, task, language=language_of(document))
         ls.stats.record_loop(result)
         if result.best is None:
             return {"applied": False, "reason": f"no code ({result.stop_reason})"}

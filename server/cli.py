@@ -5,7 +5,7 @@
     secgen check PATH... [--format text|json|sarif]     # exit 1 when blocking findings exist
     secgen fix FILE [--write]                          # unified diff; --write keeps FILE.orig
     secgen model pull|list|info|serve [NAME]
-    secgen bench latency
+    secgen bench latency|lsp
 
 Errors the user can fix (a missing model, a bad spec, an unreadable file) are
 one line on stderr and exit status 2, never a traceback.
@@ -75,7 +75,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     cli_model.add_parsers(sub)
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("which", choices=("latency",))
+    p.add_argument("which", choices=("latency", "lsp"))
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -206,6 +206,10 @@ def cmd_fix(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.which == "lsp":
+        from secgen.bench import lsp
+
+        return lsp.main(args.rest)
     from secgen.bench import latency
 
     return latency.main(args.rest)

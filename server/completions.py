@@ -50,7 +50,7 @@ async def suggest(ls: SecgenServer, uri: str, position: types.Position) -> Sugge
     loop = ls.make_loop(backend)
     started = time.perf_counter()
     try:
-        result = await asyncio.to_thread(loop.complete, prefix, suffix, language=language_of(document),
+        result = await ls.on_model_thread(loop.complete, prefix, suffix, language=language_of(document),
                                          path=document.path, cancel=token)
     except asyncio.CancelledError:  # $/cancelRequest: stop the model between tokens
         token.cancel()

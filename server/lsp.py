@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from lsprotocol import types
@@ -82,8 +83,22 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         server.start_tcp(host, int(port))
     else:
-        server.start_io()
+        server.start_io(sys.stdin.buffer, protocol_stdout())
     return 0
+
+
+def protocol_stdout():
+    """A private copy of stdout for LSP, with file descriptor 1 pointed at stderr.
+
+    llama-cpp-python silences native output while it loads a model by pointing
+    fd 1 at /dev/null for a moment; LSP messages written then were lost. And a
+    stray print from any library would corrupt the stream. So the protocol
+    writes to a duplicate of the original stdout, and fd 1 becomes stderr.
+    """
+    sys.stdout.flush()
+    channel = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    return channel
 
 
 if __name__ == "__main__":

@@ -314,3 +314,13 @@ def test_serving_a_corrupt_model_is_one_line_and_exit_status_2(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert f"cannot load model {path}" in result.stderr
+
+
+def test_only_http_urls_are_accepted():
+    import pytest as _pytest
+
+    from secgen.engine.backend import BackendError
+    from secgen.engine.openai_http import OpenAIBackend
+
+    with _pytest.raises(BackendError, match="must start with http:// or https://"):
+        OpenAIBackend("file:///etc/passwd")
