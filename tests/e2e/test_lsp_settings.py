@@ -87,3 +87,14 @@ async def test_missing_model_degrades_completions_only(client):
     result = await client.command("secgen.generate", task, {"line": 0, "character": 5})
     assert result["applied"] is False and "no model" in result["reason"]
     assert client.edits == []
+
+
+@pytest.mark.settings({"analyzers": ["syntax", "no-such-analyzer", "bandit"]})
+async def test_an_analyzer_that_cannot_run_is_shown_once_and_the_others_still_run(client):
+    client.open(URI, INSECURE)
+    assert _codes(await client.publish(URI)) == {"B404", "B602"}
+    shown = await client.message(lambda m: "no-such-analyzer" in m.message)
+    assert "did not run" in shown.message and "unknown analyzer" in shown.message
+    client.open(BROKEN_URI, INSECURE + "x = (\n")
+    assert _codes(await client.publish(BROKEN_URI)) == {"syntax-error"}
+    assert sum("no-such-analyzer" in m.message for m in client.messages) == 1
