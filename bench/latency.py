@@ -510,12 +510,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         backend.close()
-    print(format_report(report))
-    out = args.out or default_out_path()
+    return publish(report, format_report(report), args.out or default_out_path(), prog="secgen bench latency")
+
+
+def publish(report: Mapping, table: str, out: Path, *, prog: str) -> int:
+    """Print the table, write the JSON report, and return the exit status (2 when it cannot be written)."""
+    print(table)
     try:
         write_report(report, out)
     except OSError as exc:
-        print(f"secgen bench latency: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"{prog}: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"wrote {out}")
     return 0

@@ -72,8 +72,8 @@ from pygls.lsp.client import LanguageClient
 from secgen import __version__
 from secgen.analyzers import Source, default_registry
 from secgen.analyzers.registry import DEFAULT_ANALYZERS
-from secgen.bench.latency import (CASES, RESULTS_DIR, SNIPPET, CompletionCase, _load, _load_average, _num,
-                                  _positive, _progress, machine_info, median, ratio, write_report)
+from secgen.bench.latency import (CASES, publish, RESULTS_DIR, SNIPPET, CompletionCase, _load, _load_average, _num,
+                                  _positive, _progress, machine_info, median, ratio)
 from secgen.engine.backend import Backend, BackendError, GenerationParams, collect, open_backend
 from secgen.engine.catalog import ModelError, resolve_spec
 from secgen.engine.postprocess import postprocess
@@ -535,15 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         backend.close()
-    print(format_report(report))
-    out = args.out or default_out_path()
-    try:
-        write_report(report, out)
-    except OSError as exc:
-        print(f"secgen bench lsp: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {out}")
-    return 0
+    return publish(report, format_report(report), args.out or default_out_path(), prog="secgen bench lsp")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pygls.protocol import default_converter
+from secgen.bench.lsp import plain  # decodes pygls's named-tuple results
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
@@ -136,13 +137,6 @@ def inline_params(uri: str, line: int, character: int) -> types.InlineCompletion
         context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
 
 
-def plain(value):
-    """pygls hands back custom results as nested named tuples; make them dicts and lists."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 def _record_publish(client: E2EClient, params: types.PublishDiagnosticsParams):

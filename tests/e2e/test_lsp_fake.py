@@ -8,6 +8,7 @@ import sys
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from secgen.bench.lsp import plain  # decodes pygls's named-tuple results
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 INSECURE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd, shell=True)\n"
@@ -37,13 +38,6 @@ async def client(lsp_client: LanguageClient, script_path):
     await lsp_client.shutdown_session()
 
 
-def plain(value):
-    """pygls hands back custom results as nested named tuples; make them dicts and lists."""
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 async def stats(client):

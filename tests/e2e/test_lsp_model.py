@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from secgen.bench.lsp import plain  # decodes pygls's named-tuple results
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from secgen.analyzers import SeverityPolicy, Source, default_registry
@@ -23,12 +24,6 @@ pytestmark = pytest.mark.model
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "complete_me.py"
 
 
-def plain(value):
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "secgen.server.lsp", "--stdio"]))
