@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from secgen.engine.backend import BackendError, CancelToken, ChatMessage, GenerationParams
-from secgen.engine.prompts import fim_prompt
+from secgen.engine.prompts import fim_prompt, render_messages
 
 
 @dataclass(kw_only=True)
@@ -87,7 +87,7 @@ class ScriptedBackend:
 
     def chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
              cancel: CancelToken | None = None) -> Iterator[str]:
-        prompt = "\n\n".join(f"{m.role}: {m.content}" for m in messages)
+        prompt = render_messages(messages)
         return self._stream(self._reply("chat", prompt), params, cancel)
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from typing import Sequence
 from secgen.analyzers import Finding, Position, Range, Source
 from secgen.engine import prompts
 from secgen.engine.backend import CancelToken, collect
-from secgen.engine.loop import LoopResult, RepairLoop, render_messages
+from secgen.engine.loop import LoopResult, RepairLoop
 
 FIX_TASK = "Here is part of a {language} file. Keep what it does, its name and its signature."
 
@@ -87,7 +87,7 @@ class RegionTask:
         messages = prompts.repair_messages(FIX_TASK.format(language=self.language), code, found, self.language)
         params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
         gen = collect(backend.chat(messages, params, cancel), until=prompts.has_closed_block)
-        return render_messages(messages), gen.text, gen.cancelled
+        return prompts.render_messages(messages), gen.text, gen.cancelled
 
     def candidate(self, raw):
         code = prompts.extract_code(raw, self.language)

@@ -32,7 +32,7 @@ from typing import Protocol, Sequence
 from secgen.analyzers import AnalyzerRegistry, Finding, SeverityPolicy, Source, default_registry
 from secgen.analyzers.registry import DEFAULT_ANALYZERS
 from secgen.engine import prompts
-from secgen.engine.backend import Backend, CancelToken, ChatMessage, GenerationParams, collect
+from secgen.engine.backend import Backend, CancelToken, GenerationParams, collect
 from secgen.engine.postprocess import postprocess
 
 
@@ -115,10 +115,6 @@ class RepairTask(Protocol):
     def check(self, text: str, loop: "RepairLoop") -> list[Finding]: ...
 
 
-def render_messages(messages: Sequence[ChatMessage]) -> str:
-    return "\n\n".join(f"{m.role}: {m.content}" for m in messages)
-
-
 @dataclass(kw_only=True)
 class GenerationTask:
     description: str
@@ -131,7 +127,7 @@ class GenerationTask:
             messages = prompts.repair_messages(self.description, previous.text, previous.blocking, self.language)
         params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
         gen = collect(backend.chat(messages, params, cancel), until=prompts.has_closed_block)
-        return render_messages(messages), gen.text, gen.cancelled
+        return prompts.render_messages(messages), gen.text, gen.cancelled
 
     def candidate(self, raw):
         code = prompts.extract_code(raw, self.language)

@@ -61,6 +61,11 @@ REMEDIES = {
 }
 
 
+def render_messages(messages: Sequence[ChatMessage]) -> str:
+    """Chat turns as one text ("role: content"), as attempt histories and the fake backend see them."""
+    return "\n\n".join(f"{m.role}: {m.content}" for m in messages)
+
+
 def fim_prompt(prefix: str, suffix: str) -> str:
     return f"{FIM_PREFIX}{prefix}{FIM_SUFFIX}{suffix}{FIM_MIDDLE}"
 
