@@ -20,7 +20,6 @@ import asyncio
 import functools
 import logging
 import re
-import threading
 import uuid
 from urllib.parse import unquote
 from concurrent.futures import ThreadPoolExecutor
@@ -89,7 +88,6 @@ class SecgenServer(LanguageServer):
         self.backend: Backend | None = None
         self.backend_error: str | None = None
         self._backend_ready: asyncio.Event | None = None
-        self._backend_lock = threading.Lock()
         self._model_thread: ThreadPoolExecutor | None = None
         self.documents: dict[str, DocumentState] = {}
         self.suggestions: dict[str, Suggestion] = {}
@@ -184,8 +182,7 @@ class SecgenServer(LanguageServer):
             pull(spec.entry, progress=False, say=report)
         report(f"loading {spec.label}")
         options = {} if spec.kind in ("fake", "openai") else {"n_ctx": settings.context_size, "n_threads": settings.threads}
-        with self._backend_lock:
-            return open_backend(settings.model, **options)
+        return open_backend(settings.model, **options)  # on the model thread: loads never overlap
 
     async def on_model_thread(self, function, /, *args, **kwargs):
         """Run ``function`` on the one thread that owns the model.
