@@ -150,9 +150,12 @@ class SecgenServer(LanguageServer):
                 log.warning("no progress for the model load: %s", exc)
                 progress = False
 
-        def report(message: str) -> None:
+        event_loop = asyncio.get_running_loop()
+
+        def report(message: str) -> None:  # called on the model thread; the transport belongs to the event loop
             if progress:
-                self.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
+                event_loop.call_soon_threadsafe(self.work_done_progress.report, token,
+                                                types.WorkDoneProgressReport(message=message))
 
         try:
             backend = await self.on_model_thread(self._open_backend, report)
