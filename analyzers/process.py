@@ -61,7 +61,8 @@ def run_tool(argv: Sequence[str], *, cwd: str | Path | None = None, timeout_s: f
                   stderr=stderr[-OUTPUT_LIMIT:], seconds=time.monotonic() - started)
     if run.returncode < 0:
         name = signal.Signals(-run.returncode).name if -run.returncode in signal.Signals._value2member_map_ else run.returncode
-        raise AnalyzerError(f"{Path(argv[0]).name} crashed ({name}): {run.tail()}")
+        detail = f": {run.tail()}" if run.tail() else ""
+        raise AnalyzerError(f"{Path(argv[0]).name} crashed ({name}){detail}")
     return run
 
 

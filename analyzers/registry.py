@@ -30,8 +30,10 @@ BUILTIN = {
     "syntax": "secgen.analyzers.syntax:SyntaxAnalyzer",
     "pyflakes": "secgen.analyzers.pyflakes:PyflakesAnalyzer",
     "bandit": "secgen.analyzers.bandit:BanditAnalyzer",
+    "tree-sitter": "secgen.analyzers.treesitter:TreeSitterSyntaxAnalyzer",
+    "svace": "secgen.analyzers.svace:SvaceAnalyzer",
 }
-DEFAULT_ANALYZERS = ("syntax", "pyflakes", "bandit")
+DEFAULT_ANALYZERS = ("syntax", "pyflakes", "bandit", "tree-sitter")
 
 
 @dataclass(frozen=True, kw_only=True)

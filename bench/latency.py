@@ -345,9 +345,9 @@ def time_analyzers(registry: AnalyzerRegistry, names: Sequence[str], text: str, 
     out: dict[str, float] = {}
     for name in names:
         analyzer = registry.get(name)
-        if analyzer is None:
-            continue
         source = Source(text=text, path="bench.py")
+        if analyzer is None or source.language not in analyzer.languages:
+            continue
         out[name] = 1000 * statistics.median(_timed(analyzer.analyze, source)[0] for _ in range(repeats))
     return out
 

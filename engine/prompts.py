@@ -29,6 +29,7 @@ FIM_STOPS = ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|im_end|>", "<|re
 CHAT_STOPS = ("<|im_end|>", "<|endoftext|>")
 
 SYSTEM_PROMPT = "You are a helpful {language} coding assistant."
+DISPLAY_NAMES = {"c": "C", "cpp": "C++", "csharp": "C#", "javascript": "JavaScript", "php": "PHP"}
 
 # Short remedies for the findings a small model most often gets wrong. The
 # analyzer's own message says what is wrong; these say what to write instead.
@@ -79,7 +80,7 @@ def describe_finding(finding: Finding, *, line_offset: int = 0) -> str:
 
 def generation_messages(task: str, language: str = "python") -> list[ChatMessage]:
     return [
-        ChatMessage(role="system", content=SYSTEM_PROMPT.format(language=language.capitalize())),
+        ChatMessage(role="system", content=SYSTEM_PROMPT.format(language=DISPLAY_NAMES.get(language, language.capitalize()))),
         ChatMessage(role="user", content=f"{task.strip()}\n\nReply with the complete code in one ```{language} code block."),
     ]
 

@@ -3,6 +3,7 @@
     secgen complete FILE --line L --column C [--json]   # suggestion at a position (1-based)
     secgen generate "task description" [--language python] [--json]
     secgen check PATH... [--format text|json|sarif]     # exit 1 when blocking findings exist
+                 [--sarif-analyzer NAME='COMMAND {file}']
     secgen fix FILE [--write]                          # unified diff; --write keeps FILE.orig
     secgen model pull|list|info|serve [NAME]
     secgen bench latency|lsp
@@ -18,12 +19,15 @@ import json
 import os
 import shutil
 import sys
+from functools import partial
 from pathlib import Path
 
 from secgen import __version__
 from secgen.analyzers import Finding, SeverityPolicy, Source, default_registry
-from secgen.analyzers.registry import DEFAULT_ANALYZERS
+from secgen.analyzers.languages import language_for_path, source_files
+from secgen.analyzers.registry import DEFAULT_ANALYZERS, AnalyzerRegistry
 from secgen.analyzers.sarif import to_sarif
+from secgen.analyzers.sarif_command import LANGUAGE_SUFFIX, SarifCommandAnalyzer
 from secgen.engine.backend import BackendError, GenerationParams, open_backend
 from secgen.engine.catalog import ModelError
 from secgen.engine.fix import fix_document
@@ -66,6 +70,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     p.add_argument("--analyzers", default=",".join(DEFAULT_ANALYZERS))
+    p.add_argument("--sarif-analyzer", action="append", default=[], metavar="NAME=COMMAND",
+                   help="also run COMMAND, which writes SARIF 2.1.0, as analyzer NAME on every file; placeholders "
+                        "{file}, {dir}, {output} (e.g. banditsarif='bandit -f sarif -q {file}'); repeatable")
+    p.add_argument("--analyzer-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds before a --sarif-analyzer command is killed (default 60)")
     p.add_argument("--block-at", default="medium")
 
     p = sub.add_parser("fix", help="repair the flagged regions of a file")
@@ -148,7 +157,8 @@ def cmd_complete(args) -> int:
         raise UsageError(f"--column {args.column} is outside line {args.line} (1..{len(line.rstrip(chr(10)))+1})")
     offset = sum(len(l) for l in lines[: args.line - 1]) + args.column - 1
     loop = _loop(args)
-    result = loop.complete(text[:offset], text[offset:], path=str(args.file))
+    result = loop.complete(text[:offset], text[offset:], language=language_for_path(args.file) or "python",
+                           path=str(args.file))
     return _report(result, args, loop.config.policy)
 
 
@@ -157,21 +167,42 @@ def cmd_generate(args) -> int:
     return _report(loop.generate(args.task, language=args.language), args, loop.config.policy)
 
 
+def _sarif_analyzers(args, registry: AnalyzerRegistry) -> tuple[str, ...]:
+    """Register each ``--sarif-analyzer NAME=COMMAND``; their names."""
+    if args.analyzer_timeout <= 0:
+        raise UsageError("--analyzer-timeout must be more than 0")
+    names = []
+    for spec in args.sarif_analyzer:
+        name, _, command = spec.partition("=")
+        if not name.strip() or not command.strip():
+            raise UsageError(f"--sarif-analyzer {spec!r}: expected NAME=COMMAND")
+        registry.register(name.strip(), partial(SarifCommandAnalyzer, name.strip(), command,
+                                                languages=frozenset(LANGUAGE_SUFFIX), timeout_s=args.analyzer_timeout))
+        names.append(name.strip())
+    return tuple(names)
+
+
 def cmd_check(args) -> int:
     registry, policy = default_registry(), _policy(args)
-    names = _analyzers(args)
+    extra = _sarif_analyzers(args, registry)
+    names = _analyzers(args) + tuple(n for n in extra if n not in _analyzers(args))
     found: dict[str, list[Finding]] = {}
     texts: dict[str, str] = {}
-    files = [p for path in args.paths for p in (sorted(path.rglob("*.py")) if path.is_dir() else [path])]
+    failures: dict[str, dict[str, str]] = {}
+    files = [p for path in args.paths for p in (source_files(path) if path.is_dir() else [path])]
     for path in files:
         texts[str(path)] = _read(path)
-        report = registry.analyze(Source(text=texts[str(path)], path=str(path)), names)
+        # check is not per keystroke: slow analyzers (external tools) run too
+        source = Source(text=texts[str(path)], language=language_for_path(path) or "python", path=str(path))
+        report = registry.analyze(source, names, include_slow=True)
         for name, reason in report.failures.items():
             print(f"warning: analyzer {name} did not run on {path}: {reason}", file=sys.stderr)
         found[str(path)] = report.findings
+        if report.failures:
+            failures[str(path)] = report.failures
     blocking = sum(1 for fs in found.values() for f in fs if policy.is_blocking(f))
     if args.format == "sarif":
-        print(json.dumps(to_sarif(found, texts, version=__version__), indent=2))
+        print(json.dumps(to_sarif(found, texts, version=__version__, root=Path.cwd(), failures=failures), indent=2))
     elif args.format == "json":
         print(json.dumps({p: [f.to_dict() | {"blocking": policy.is_blocking(f)} for f in fs] for p, fs in found.items()}, indent=2))
     else:
@@ -185,7 +216,7 @@ def cmd_check(args) -> int:
 def cmd_fix(args) -> int:
     text = _read(args.file)
     loop = _loop(args)
-    result = fix_document(text, loop, path=str(args.file))
+    result = fix_document(text, loop, language=language_for_path(args.file) or "python", path=str(args.file))
     diff = result.diff(str(args.file))
     sys.stdout.write(diff)
     sys.stdout.flush()

@@ -17,6 +17,7 @@ import time
 from lsprotocol import types
 
 from secgen.analyzers import Finding, Source
+from secgen.analyzers.languages import language_for_id, language_for_path
 from secgen.server.app import MAX_DOCUMENT_CHARS, SecgenServer
 from secgen.server.convert import lsp_lines, to_diagnostic
 
@@ -24,7 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def language_of(document) -> str:
-    return (document.language_id or "python").lower()
+    """The client's languageId, else the file's extension, else Python.
+
+    An id we have no analyzers for is kept as it is (so none of them runs), rather
+    than read as Python.
+    """
+    language_id = document.language_id
+    return (language_for_id(language_id) or language_for_path(document.path)
+            or (language_id.lower() if language_id else "python"))
 
 
 def publish(ls: SecgenServer, uri: str) -> None:

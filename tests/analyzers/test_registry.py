@@ -173,7 +173,8 @@ def test_builtins_run_together_and_come_back_in_position_order():
         ("bandit", "B605", 5),
         ("pyflakes", "F821", 6),
     ]
-    assert set(report.seconds) == set(DEFAULT_ANALYZERS)
+    # tree-sitter is a default too, but not for Python: skipped, so untimed.
+    assert set(report.seconds) == set(DEFAULT_ANALYZERS) - {"tree-sitter"}
 
 
 def test_default_registry_knows_the_builtins():
@@ -181,5 +182,8 @@ def test_default_registry_knows_the_builtins():
     assert set(BUILTIN) <= set(registry.names())
     for name in BUILTIN:
         analyzer = registry.get(name)
+        if analyzer is None and name == "svace":  # ISP RAS's tool cannot be installed here; see test_svace.py
+            assert registry.problem(name).startswith("svace is not installed")
+            continue
         assert analyzer is not None, registry.problem(name)
         assert analyzer.name == name

@@ -61,6 +61,36 @@ def test_check_sarif_is_one_based_with_cwe_tags(tmp_path, capsys):
     assert "external/cwe/cwe-78" in rule["properties"]["tags"]
 
 
+def test_check_runs_a_sarif_command_as_an_analyzer(tmp_path, tools_on_path, capsys):
+    bad = tmp_path / "bad.py"
+    bad.write_text(INSECURE)
+    assert main(["check", str(bad), "--sarif-analyzer", "banditsarif=bandit -f sarif -q {file}", "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    by_analyzer = {(f["analyzer"], f["rule_id"], f["range"]["start"]["line"]) for f in data[str(bad)]}
+    assert {("bandit", "B602", 4), ("banditsarif", "B602", 4), ("banditsarif", "B404", 0)} <= by_analyzer
+    assert [f["cwe"] for f in data[str(bad)] if (f["analyzer"], f["rule_id"]) == ("banditsarif", "B602")] == [78]
+
+
+def test_check_sarif_validates_and_reports_analyzers_that_did_not_run(tmp_path, monkeypatch, capsys, sarif_validator):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "bad.py").write_text(INSECURE)
+    hang = f"{sys.executable} -c 'import time; time.sleep(60)' {{file}}"
+    assert main(["check", "pkg", "--format", "sarif", "--sarif-analyzer", f"hang={hang}",
+                 "--analyzer-timeout", "1"]) == 1
+    captured = capsys.readouterr()
+    sarif = json.loads(captured.out)
+    assert list(sarif_validator.iter_errors(sarif)) == []
+    run = sarif["runs"][0]
+    result = [r for r in run["results"] if r["ruleId"] == "bandit/B602"][0]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": "pkg/bad.py", "uriBaseId": "%SRCROOT%", "index": 0}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.as_uri() + "/"
+    [notification] = [n for n in run["invocations"][0]["toolExecutionNotifications"] if n["descriptor"]["id"] == "hang"]
+    assert "timed out after 1 s" in notification["message"]["text"]
+    assert "analyzer hang did not run" in captured.err
+
+
 def test_check_block_at_high_ignores_medium(tmp_path):
     f = tmp_path / "m.py"
     f.write_text("import hashlib\nh = hashlib.md5(b'x')\n")  # B324 is high; B303-style medium would pass
@@ -114,6 +144,8 @@ def test_fix_keeps_the_original_when_the_repair_is_no_better(tmp_path, script, c
     (["generate", "x", "--model", "/tmp/missing.gguf"], "model file not found"),
     (["generate", "x", "--model", "fake:/nonexistent.json"], "cannot read fake backend script"),
     (["check", "--block-at", "severe", "setup.py"], "unknown severity 'severe'"),
+    (["check", "setup.py", "--sarif-analyzer", "bandit -f sarif {file}"], "expected NAME=COMMAND"),
+    (["check", "setup.py", "--sarif-analyzer", "b=bandit {file}", "--analyzer-timeout", "0"], "--analyzer-timeout must be"),
 ])
 def test_user_errors_are_one_line_exit_2(argv, message, capsys):
     assert main(argv) == 2
