@@ -115,7 +115,20 @@ class SecgenServer(LanguageServer):
             self.show(f"{problem} (from {origin})")
         reload = any(getattr(settings, k) != getattr(self.settings, k) for k in MODEL_KEYS)
         self.settings = settings
+        self.configure_analyzers()
         return reload
+
+    def configure_analyzers(self) -> None:
+        """Register the external analyzers the settings describe (SARIF commands, Svace's options)."""
+        from secgen.analyzers.sarif_command import LANGUAGE_SUFFIX, SarifCommandAnalyzer
+        from secgen.analyzers.svace import SvaceAnalyzer, SvaceSettings
+
+        for name, spec in self.settings.sarif_analyzers.items():
+            self.registry.register(name, functools.partial(
+                SarifCommandAnalyzer, name, spec["command"], languages=frozenset(LANGUAGE_SUFFIX),
+                timeout_s=spec["timeout_s"]))
+        if self.settings.svace:
+            self.registry.register("svace", functools.partial(SvaceAnalyzer, SvaceSettings(**self.settings.svace)))
 
     async def fetch_configuration(self) -> bool:
         capabilities = self.client_capabilities.workspace

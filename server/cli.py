@@ -189,6 +189,8 @@ def cmd_check(args) -> int:
     found: dict[str, list[Finding]] = {}
     texts: dict[str, str] = {}
     failures: dict[str, dict[str, str]] = {}
+    spent: dict[str, float] = {}  # seconds per analyzer, over all files
+    runs: dict[str, int] = {}
     files = [p for path in args.paths for p in (source_files(path) if path.is_dir() else [path])]
     for path in files:
         texts[str(path)] = _read(path)
@@ -198,6 +200,9 @@ def cmd_check(args) -> int:
         for name, reason in report.failures.items():
             print(f"warning: analyzer {name} did not run on {path}: {reason}", file=sys.stderr)
         found[str(path)] = report.findings
+        for name, seconds in report.seconds.items():
+            spent[name] = spent.get(name, 0.0) + seconds
+            runs[name] = runs.get(name, 0) + 1
         if report.failures:
             failures[str(path)] = report.failures
     blocking = sum(1 for fs in found.values() for f in fs if policy.is_blocking(f))
@@ -210,6 +215,9 @@ def cmd_check(args) -> int:
             for f in fs:
                 _print_finding(f, path, blocking=policy.is_blocking(f))
         print(f"{len(files)} file(s), {sum(map(len, found.values()))} finding(s), {blocking} blocking", file=sys.stderr)
+        if spent:
+            print("analyzer time: " + ", ".join(f"{name} {spent[name] * 1000:.1f} ms ({runs[name]} file(s))"
+                                                for name in sorted(spent)), file=sys.stderr)
     return 1 if blocking else 0
 
 

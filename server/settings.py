@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Mapping
 
 from secgen.analyzers import SeverityPolicy
 from secgen.analyzers.registry import DEFAULT_ANALYZERS
@@ -33,6 +33,8 @@ class Settings:
     policy: SeverityPolicy = field(default_factory=SeverityPolicy)
     debounce_ms: int = 300
     residual_suggestions: str = "warn"  # "hide": drop suggestions with blocking findings; "warn": offer them
+    sarif_analyzers: Mapping[str, dict] = field(default_factory=dict)  # name -> {"command", "timeoutS"}
+    svace: Mapping[str, Any] = field(default_factory=dict)  # SvaceSettings fields, snake_case
 
 
 # wire name -> (attribute, JSON schema, description)
@@ -63,7 +65,22 @@ FIELDS: dict[str, tuple[str, dict, str]] = {
     "residualSuggestions": ("residual_suggestions", {"enum": list(RESIDUAL_POLICIES)},
                             "What to do with a suggestion the loop could not make clean: hide it, or offer it "
                             "with its findings (warn)."),
+    "sarifAnalyzers": ("sarif_analyzers", {"type": "object", "additionalProperties": {"anyOf": [
+                           {"type": "string"},
+                           {"type": "object", "additionalProperties": False, "required": ["command"],
+                            "properties": {"command": {"type": "string"}, "timeoutS": {"type": "number"}}}]}},
+                       "Extra analyzers: name -> a command writing SARIF 2.1.0, with {file}, {dir} and {output} "
+                       "placeholders (or {command, timeoutS}). They run on save; add the name to analyzers."),
+    "svace": ("svace", {"type": "object", "additionalProperties": False, "properties": {
+                  "svace": {"type": "string"}, "svacer": {"type": "string"},
+                  "results": {"enum": ["sarif", "native"]},
+                  "svacerFlags": {"type": "array", "items": {"type": "string"}},
+                  "analyzeTimeoutS": {"type": "number"}, "buildTimeoutS": {"type": "number"}}},
+              "The Svace adapter: paths of svace and svacer, where results come from, Svacer's flags, "
+              "timeouts. Add \"svace\" to analyzers to run it (on save)."),
 }
+SVACE_KEYS = {"svace": "svace", "svacer": "svacer", "results": "results", "svacerFlags": "svacer_flags",
+              "analyzeTimeoutS": "analyze_timeout_s", "buildTimeoutS": "build_timeout_s"}
 
 
 def _check(wire: str, value: Any) -> Any:
@@ -73,6 +90,10 @@ def _check(wire: str, value: Any) -> Any:
         if not isinstance(value, dict):
             raise ValueError("must be an object")
         return SeverityPolicy.from_dict(value)
+    if wire == "sarifAnalyzers":
+        return _sarif_analyzers(value)
+    if wire == "svace":
+        return _svace(value)
     if wire == "analyzers":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise ValueError("must be a list of analyzer names")
@@ -97,6 +118,47 @@ def _check(wire: str, value: Any) -> Any:
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"must be between {low} and {high}" if high is not None else f"must be at least {low}")
     return int(value) if "integer" in kinds else float(value)
+
+
+def _sarif_analyzers(value: Any) -> dict[str, dict]:
+    if not isinstance(value, dict):
+        raise ValueError("must be an object: name -> command")
+    parsed = {}
+    for name, spec in value.items():
+        spec = {"command": spec} if isinstance(spec, str) else spec
+        if not (isinstance(spec, dict) and isinstance(spec.get("command"), str) and spec["command"].strip()):
+            raise ValueError(f"{name}: needs a command")
+        timeout = spec.get("timeoutS", 60.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"{name}: timeoutS must be a positive number")
+        parsed[name] = {"command": spec["command"], "timeout_s": float(timeout)}
+    return parsed
+
+
+def _svace(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("must be an object")
+    unknown = set(value) - set(SVACE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")
+    parsed = {}
+    for wire, attr in SVACE_KEYS.items():
+        if wire not in value:
+            continue
+        item = value[wire]
+        if wire == "svacerFlags":
+            if not isinstance(item, list) or not all(isinstance(v, str) for v in item):
+                raise ValueError("svacerFlags must be a list of strings")
+            item = tuple(item)
+        elif wire.endswith("TimeoutS"):
+            if isinstance(item, bool) or not isinstance(item, (int, float)) or item <= 0:
+                raise ValueError(f"{wire} must be a positive number")
+        elif wire == "results" and item not in ("sarif", "native"):
+            raise ValueError("results must be sarif or native")
+        elif not isinstance(item, str):
+            raise ValueError(f"{wire} must be a string")
+        parsed[attr] = item
+    return parsed
 
 
 def parse_settings(data: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
@@ -129,6 +191,8 @@ def json_schema() -> dict:
         default = getattr(defaults, attr)
         if isinstance(default, tuple):
             default = list(default)
+        elif isinstance(default, Mapping):
+            default = dict(default)
         elif isinstance(default, SeverityPolicy):
             default = {"blockAt": default.block_at.name.lower(), "minConfidence": default.min_confidence.name.lower(),
                        "alwaysBlock": [], "neverBlock": []}

@@ -98,3 +98,19 @@ async def test_an_analyzer_that_cannot_run_is_shown_once_and_the_others_still_ru
     client.open(BROKEN_URI, INSECURE + "x = (\n")
     assert _codes(await client.publish(BROKEN_URI)) == {"syntax-error"}
     assert sum("no-such-analyzer" in m.message for m in client.messages) == 1
+
+
+SARIF_SETTINGS = {"analyzers": ["syntax", "banditsarif"],
+                  "sarifAnalyzers": {"banditsarif": {"command": f"{__import__('sys').executable} -m bandit -f sarif -q {{file}}",
+                                                     "timeoutS": 60}}}
+
+
+@pytest.mark.settings(SARIF_SETTINGS)
+async def test_a_sarif_command_from_the_settings_runs_on_save_only(client):
+    client.open(URI, INSECURE)
+    assert _codes(await client.publish(URI)) == set()  # slow analyzers wait for a save
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=URI)))
+    saved = await client.publish(URI, lambda p: bool(p.diagnostics))
+    assert _codes(saved) == {"B404", "B602"}
+    assert {d.source for d in saved.diagnostics} == {"secgen/banditsarif"}

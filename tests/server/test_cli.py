@@ -40,8 +40,11 @@ def test_check_text_json_and_exit_status(tmp_path, capsys):
     good.write_text("def f(x):\n    return x + 1\n")
     assert main(["check", str(good)]) == 0
     assert main(["check", str(bad)]) == 1
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert f"{bad}:5:" in out and "B602 (CWE-78)" in out
+    timing = captured.err.splitlines()[-1]
+    assert timing.startswith("analyzer time: ") and "bandit " in timing and "syntax " in timing and "(1 file(s))" in timing
     assert main(["check", str(bad), "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     b602 = [f for f in data[str(bad)] if f["rule_id"] == "B602"][0]

@@ -45,3 +45,15 @@ def test_schema_file_is_current_and_validates_defaults():
     defaults = {k: v["default"] for k, v in schema["properties"].items()}
     jsonschema.validate(defaults, schema)
     assert parse_settings(defaults) == (Settings(), [])
+
+
+def test_external_analyzer_settings():
+    settings, problems = parse_settings({"sarifAnalyzers": {"a": "tool --sarif {file}", "b": {"command": "x {file}", "timeoutS": 5}},
+                                         "svace": {"svace": "/opt/svace/bin/svace", "results": "native", "svacerFlags": ["--host", "h"]}})
+    assert problems == []
+    assert settings.sarif_analyzers == {"a": {"command": "tool --sarif {file}", "timeout_s": 60.0},
+                                        "b": {"command": "x {file}", "timeout_s": 5.0}}
+    assert settings.svace == {"svace": "/opt/svace/bin/svace", "results": "native", "svacer_flags": ("--host", "h")}
+    bad, problems = parse_settings({"sarifAnalyzers": {"a": {"timeoutS": 5}}, "svace": {"colour": 1}})
+    assert bad == Settings() and len(problems) == 2
+    assert "a: needs a command" in problems[0] and "unknown key(s) colour" in problems[1]
