@@ -6,16 +6,23 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.secgen-installed
 
-.PHONY: demo test env model clean
+.PHONY: demo test env model clean system-deps
 
 env: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@echo "installing secgen and its dependencies (llama-cpp-python compiles once, ~5 min on 2 cores; pip caches it)"
 	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
+
+# cppcheck (a Debian package) for the cppcheck analyzer; gcc and g++ are already needed to build llama-cpp-python.
+# Checked on every make (order-only: it never forces a reinstall). Without root it cannot be installed: the analyzer
+# then reports itself unavailable and the build goes on, but `make test` (SECGEN_REQUIRE_TOOLS=1) fails on it.
+system-deps:
+	@command -v cppcheck >/dev/null || (apt-get update -qq && apt-get install -y -qq cppcheck) \
+		|| echo "warning: could not install cppcheck; the cppcheck analyzer will report itself unavailable"
 
 model: $(STAMP)
 	$(BIN)/secgen model pull
@@ -29,7 +36,7 @@ demo: model
 	$(BIN)/secgen complete examples/complete_me.py --line 8 --column 5
 
 test: model
-	SECGEN_REQUIRE_MODEL=1 $(BIN)/python -m pytest -ra
+	SECGEN_REQUIRE_MODEL=1 SECGEN_REQUIRE_TOOLS=1 $(BIN)/python -m pytest -ra
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info bench-results

@@ -32,8 +32,14 @@ BUILTIN = {
     "bandit": "secgen.analyzers.bandit:BanditAnalyzer",
     "tree-sitter": "secgen.analyzers.treesitter:TreeSitterSyntaxAnalyzer",
     "svace": "secgen.analyzers.svace:SvaceAnalyzer",
+    "icd-regex": "secgen.analyzers.icd:IcdRegexAnalyzer",
+    "icd-semgrep": "secgen.analyzers.icd:IcdSemgrepAnalyzer",
+    "gcc": "secgen.analyzers.cc:GccAnalyzer",
+    "g++": "secgen.analyzers.cc:GxxAnalyzer",
+    "gcc-analyzer": "secgen.analyzers.cc:GccStaticAnalyzer",
+    "cppcheck": "secgen.analyzers.cc:CppcheckAnalyzer",
 }
-DEFAULT_ANALYZERS = ("syntax", "pyflakes", "bandit", "tree-sitter")
+DEFAULT_ANALYZERS = ("syntax", "pyflakes", "bandit", "tree-sitter", "gcc")
 
 
 @dataclass(frozen=True, kw_only=True)

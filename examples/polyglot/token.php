@@ -1,0 +1,4 @@
+<?php
+function token($user) {
+    return md5($user . time());
+}

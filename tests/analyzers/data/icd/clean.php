@@ -1,0 +1,4 @@
+<?php
+function check($password, $stored) {
+    return password_verify($password, $stored);
+}
