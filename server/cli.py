@@ -123,8 +123,9 @@ def _print_finding(f: Finding, path: str = "", out=None, blocking: bool = False)
     out = out or sys.stdout
     mark = "error" if blocking else "note"
     where = f"{path}:" if path else "line "
+    message = " ".join(f.message.split())  # one finding, one line
     print(f"{where}{f.line + 1}:{f.range.start.column + 1}: {mark}: [{f.analyzer} {f.label()}] "
-          f"{f.message} (severity {f.severity.name.lower()}, confidence {f.confidence.name.lower()})", file=out)
+          f"{message} (severity {f.severity.name.lower()}, confidence {f.confidence.name.lower()})", file=out)
 
 
 def _report(result: LoopResult, args, policy: SeverityPolicy) -> int:
