@@ -65,14 +65,7 @@ class SyntaxAnalyzer:
         return []
 
     def _finding(self, message: str, where: Range) -> Finding:
-        return Finding(
-            analyzer=self.name,
-            rule_id="syntax-error",
-            message=message,
-            severity=Severity.ERROR,
-            confidence=Confidence.HIGH,
-            range=where,
-        )
+        return syntax_error(self.name, message, where)
 
 
 def _error_range(text: str, exc: SyntaxError) -> Range:
@@ -97,3 +90,9 @@ def _null_byte_range(text: str) -> Range:
         if column >= 0:
             return Range(start=Position(line=number, column=column), end=Position(line=number, column=column + 1))
     return Range.lines(0)
+
+
+def syntax_error(analyzer: str, message: str, where: Range) -> Finding:
+    """The one shape of a syntax error, whichever parser found it: it always blocks."""
+    return Finding(analyzer=analyzer, rule_id="syntax-error", message=message, severity=Severity.ERROR,
+                   confidence=Confidence.HIGH, range=where)

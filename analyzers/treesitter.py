@@ -28,7 +28,8 @@ import importlib
 import re
 
 from secgen.analyzers.base import AnalyzerError, Source
-from secgen.analyzers.finding import Confidence, Finding, Position, Range, Severity
+from secgen.analyzers.finding import Finding, Position, Range
+from secgen.analyzers.syntax import syntax_error
 
 MAX_FINDINGS = 20
 
@@ -102,14 +103,8 @@ class TreeSitterSyntaxAnalyzer:
         else:
             snippet = _snippet(data[node.start_byte:node.end_byte])
             message = f"syntax error: unexpected `{snippet}`" if snippet else "syntax error: unexpected end of input"
-        return Finding(
-            analyzer=self.name,
-            rule_id="syntax-error",
-            message=message,
-            severity=Severity.ERROR,
-            confidence=Confidence.HIGH,
-            range=Range(start=point_position(lines, node.start_point), end=point_position(lines, node.end_point)),
-        )
+        return syntax_error(self.name, message,
+                            Range(start=point_position(lines, node.start_point), end=point_position(lines, node.end_point)))
 
 
 def error_nodes(root, limit: int = MAX_FINDINGS) -> list:
