@@ -8,6 +8,7 @@ skipped with the fix named when it is missing, unless ``SECGEN_REQUIRE_MODEL=1``
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -57,3 +58,13 @@ def tools_on_path(monkeypatch):
     import sysconfig
 
     monkeypatch.setenv("PATH", sysconfig.get_path("scripts") + os.pathsep + os.environ.get("PATH", ""))
+
+
+@pytest.fixture
+def script(tmp_path):
+    """Write a scripted fake model (see ``secgen.engine.fake``) and return its model spec, ``fake:PATH``."""
+    def write(**replies):
+        path = tmp_path / "script.json"
+        path.write_text(json.dumps(replies))
+        return f"fake:{path}"
+    return write

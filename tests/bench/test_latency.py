@@ -118,14 +118,8 @@ def test_cases_are_cursors_inside_parseable_documents():
     ast.parse(latency.SNIPPET)
 
 
-def _script(tmp_path, **data):
-    path = tmp_path / "fake.json"
-    path.write_text(json.dumps(data))
-    return f"fake:{path}"
-
-
-def test_main_runs_end_to_end_with_the_fake_backend(tmp_path, capsys):
-    spec = _script(tmp_path, fim=[INSECURE], rules=[{"kind": "fim", "match": "# Split the command with shlex.split", "reply": SAFE}])
+def test_main_runs_end_to_end_with_the_fake_backend(tmp_path, capsys, script):
+    spec = script(fim=[INSECURE], rules=[{"kind": "fim", "match": "# Split the command with shlex.split", "reply": SAFE}])
     out = tmp_path / "r.json"
     code = latency.main(["--model", spec, "--prompt", "shell_command", "--prompt", "sql_query",
                          "--repeats", "2", "--with-repair", "--out", str(out)])

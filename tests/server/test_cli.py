@@ -24,15 +24,6 @@ def ok():
 SAFE_RUN = "```python\ndef run(cmd):\n    return subprocess.run(cmd.split())\n```"
 
 
-@pytest.fixture
-def script(tmp_path):
-    def write(**replies):
-        path = tmp_path / "script.json"
-        path.write_text(json.dumps(replies))
-        return f"fake:{path}"
-    return write
-
-
 def test_check_text_json_and_exit_status(tmp_path, capsys):
     bad = tmp_path / "bad.py"
     bad.write_text(INSECURE)

@@ -40,15 +40,6 @@ def tree(tmp_path):
     return tmp_path
 
 
-@pytest.fixture
-def script(tmp_path):
-    def write(**replies):
-        path = tmp_path / "script.json"
-        path.write_text(json.dumps(replies))
-        return f"fake:{path}"
-    return write
-
-
 def test_check_a_clean_tree_of_eight_languages_exits_0(tree, capsys):
     assert main(["check", str(tree)]) == 0
     err = capsys.readouterr().err
