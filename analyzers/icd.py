@@ -27,8 +27,11 @@ before it on its line starts a comment or directive (``#``, ``//``, ``/*``,
 or ends with ``*/``); Semgrep runs for C, C++, C#, Java, JavaScript and
 Python (PHP has Semgrep rules that ICD does not run; add ``php`` to
 ``semgrep_languages`` to run them). Rust and PHP are regex-only. A rule this
-Semgrep cannot parse (Java's ``ssrf_insecure_patterns`` on 1.185) is skipped
-by Semgrep, as in ICD, and logged once.
+Semgrep cannot parse is skipped by Semgrep, as in ICD, and logged once. The
+one such rule in ICD 1.0.1 on Semgrep 1.185, Java's ``ssrf_insecure_patterns``,
+lacks a ``;`` after an ``import`` in its patterns; :func:`mend_rules` adds it
+in a copy of the rule file (in the temp dir), so Java keeps its SSRF check.
+This is the one place where our rules differ from ICD's files.
 
 codeshield's files are data to us; none of its code is imported. Its
 ``oss`` module, imported by everything else in the package, makes a symlink
@@ -60,6 +63,7 @@ without saying so, which is why JSON is read here); both halves report
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import json
 import logging
@@ -183,13 +187,49 @@ def regex_rules(root: Path, language: str) -> tuple[RegexRule, ...]:
 
 @functools.lru_cache(maxsize=None)
 def semgrep_rules(root: Path, language: str) -> tuple[Path, Mapping[str, Mapping[str, Any]]]:
-    """ICD's consolidated Semgrep rule file for ``language``, and its rules by id."""
+    """ICD's consolidated Semgrep rule file for ``language`` (mended, see :func:`mend_rules`), and its rules by id."""
     path = root / "semgrep" / "_generated_" / f"{language}_{USE_CASE}.json"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text)
     except (OSError, ValueError) as exc:
         raise AnalyzerError(f"no ICD Semgrep rules for {language} ({path}: {exc})") from None
+    if language == "java" and mend_rules(document):
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        mended = Path(tempfile.gettempdir(), f"secgen-icd-{language}-{digest}.json")
+        if not mended.exists():
+            partial = mended.with_suffix(f".{os.getpid()}.partial")
+            partial.write_text(json.dumps(document), encoding="utf-8")
+            os.replace(partial, mended)
+        path = mended
     return path, {rule["id"]: rule for rule in document.get("rules") or [] if isinstance(rule, dict) and "id" in rule}
+
+
+_JAVA_IMPORT = re.compile(r"^(\s*import\s+[\w.]+(?:\.\*)?)\s*$", re.MULTILINE)
+
+
+def mend_rules(document: Any) -> int:
+    """Add the ``;`` that Java ``import`` lines in ICD's patterns lack; the number of patterns mended.
+
+    ICD 1.0.1's ``ssrf_insecure_patterns`` writes ``import java.net.URL`` with
+    no semicolon in its ``pattern-inside``; Semgrep 1.185 rejects the whole
+    rule ("Invalid pattern for Java"), so Java's SSRF check would be lost.
+    The mended rule matches what its authors meant (their other branch has
+    ``import java.net.*;``) and is tested to flag ``new URL(u).openConnection()``.
+    """
+    mended = 0
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key in ("pattern-inside", "pattern-not-inside", "pattern") and isinstance(value, str):
+                fixed = _JAVA_IMPORT.sub(r"\1;", value)
+                if fixed != value:
+                    document[key] = fixed
+                    mended += 1
+            else:
+                mended += mend_rules(value)
+    elif isinstance(document, list):
+        mended += sum(mend_rules(item) for item in document)
+    return mended
 
 
 def cwe_number(*values: Any) -> int | None:

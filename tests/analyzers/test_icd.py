@@ -263,3 +263,30 @@ def test_registered_not_default():
     assert IcdSemgrepAnalyzer.speed == "slow" and "icd-semgrep" not in DEFAULT_ANALYZERS
     report = AnalyzerRegistry().analyze(fixture("insecure", "python"), ["icd-semgrep"])
     assert report.findings == [] and report.seconds == {}  # slow: skipped unless asked for
+
+
+JAVA_SSRF = """import java.net.URL;
+import java.io.InputStream;
+
+class Fetch {
+    InputStream get(String address) throws Exception {
+        return new URL(address).openConnection().getInputStream();
+    }
+
+    InputStream home() throws Exception {
+        return new URL("https://example.org/").openConnection().getInputStream();
+    }
+}
+"""
+
+
+def test_java_ssrf_rule_is_mended_and_flags_a_url_from_a_parameter(semgrep, caplog):
+    # ICD 1.0.1's rule has `import java.net.URL` without `;`, which Semgrep 1.185 rejects as a whole rule
+    original = json.loads((rules_root() / "semgrep" / "_generated_" / "java_cyberseceval.json").read_text())
+    assert "import java.net.URL\n" in json.dumps(original).replace("\\n", "\n")
+    config, rules = semgrep_rules(rules_root(), "java")
+    assert config.name.startswith("secgen-icd-java-") and "import java.net.URL;" in config.read_text()
+    findings = semgrep.analyze(Source(text=JAVA_SSRF, language="java"))
+    ssrf = [f for f in findings if f.rule_id == "ssrf_insecure_patterns"]
+    assert [(f.range.start.line, f.cwe) for f in ssrf] == [(5, 918)]  # not the constant URL on line 9
+    assert "skipped by this Semgrep" not in caplog.text
