@@ -119,7 +119,8 @@ class SecgenServer(LanguageServer):
         return reload
 
     def configure_analyzers(self) -> None:
-        """Register the external analyzers the settings describe (SARIF commands, Svace's options)."""
+        """Register the external analyzers the settings describe (SARIF commands, Svace's and ICD's options)."""
+        from secgen.analyzers.icd import IcdRegexAnalyzer, IcdSemgrepAnalyzer, IcdSettings
         from secgen.analyzers.sarif_command import LANGUAGE_SUFFIX, SarifCommandAnalyzer
         from secgen.analyzers.svace import SvaceAnalyzer, SvaceSettings
 
@@ -127,8 +128,12 @@ class SecgenServer(LanguageServer):
             self.registry.register(name, functools.partial(
                 SarifCommandAnalyzer, name, spec["command"], languages=frozenset(LANGUAGE_SUFFIX),
                 timeout_s=spec["timeout_s"]))
-        if self.settings.svace:
-            self.registry.register("svace", functools.partial(SvaceAnalyzer, SvaceSettings(**self.settings.svace)))
+        # an empty options object puts the built-in analyzer back
+        svace = SvaceSettings(**self.settings.svace)
+        self.registry.register("svace", functools.partial(SvaceAnalyzer, svace))
+        icd = IcdSettings(**self.settings.icd)
+        self.registry.register("icd-regex", functools.partial(IcdRegexAnalyzer, icd))
+        self.registry.register("icd-semgrep", functools.partial(IcdSemgrepAnalyzer, icd))
 
     async def fetch_configuration(self) -> bool:
         capabilities = self.client_capabilities.workspace

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from secgen.analyzers import SeverityPolicy
+from secgen.analyzers.languages import LANGUAGES
 from secgen.analyzers.registry import DEFAULT_ANALYZERS
 
 RESIDUAL_POLICIES = ("hide", "warn")
@@ -35,6 +36,7 @@ class Settings:
     residual_suggestions: str = "warn"  # "hide": drop suggestions with blocking findings; "warn": offer them
     sarif_analyzers: Mapping[str, dict] = field(default_factory=dict)  # name -> {"command", "timeoutS"}
     svace: Mapping[str, Any] = field(default_factory=dict)  # SvaceSettings fields, snake_case
+    icd: Mapping[str, Any] = field(default_factory=dict)  # IcdSettings fields, snake_case
 
 
 # wire name -> (attribute, JSON schema, description)
@@ -78,9 +80,21 @@ FIELDS: dict[str, tuple[str, dict, str]] = {
                   "analyzeTimeoutS": {"type": "number"}, "buildTimeoutS": {"type": "number"}}},
               "The Svace adapter: paths of svace and svacer, where results come from, Svacer's flags, "
               "timeouts. Add \"svace\" to analyzers to run it (on save)."),
+    "icd": ("icd", {"type": "object", "additionalProperties": False, "properties": {
+                "rules": {"type": "string"}, "semgrep": {"type": "string"},
+                "semgrepLanguages": {"type": "array", "items": {"enum": list(LANGUAGES)}},
+                "timeoutS": {"type": "number"}}},
+            "Meta's Insecure Code Detector (icd-regex, icd-semgrep): its rules folder (default: the installed "
+            "codeshield's), the semgrep executable, the languages the Semgrep half runs on, and its timeout. "
+            "Add \"icd-regex\" or \"icd-semgrep\" to analyzers to run them (icd-semgrep on save)."),
 }
-SVACE_KEYS = {"svace": "svace", "svacer": "svacer", "results": "results", "svacerFlags": "svacer_flags",
-              "analyzeTimeoutS": "analyze_timeout_s", "buildTimeoutS": "build_timeout_s"}
+# object-valued settings: wire key -> (attribute, kind); kind is "str", "strs", "seconds",
+# ("one", choices) or ("many", choices)
+SVACE_KEYS = {"svace": ("svace", "str"), "svacer": ("svacer", "str"), "results": ("results", ("one", ("sarif", "native"))),
+              "svacerFlags": ("svacer_flags", "strs"), "analyzeTimeoutS": ("analyze_timeout_s", "seconds"),
+              "buildTimeoutS": ("build_timeout_s", "seconds")}
+ICD_KEYS = {"rules": ("rules", "str"), "semgrep": ("semgrep", "str"),
+            "semgrepLanguages": ("semgrep_languages", ("many", LANGUAGES)), "timeoutS": ("timeout_s", "seconds")}
 
 
 def _check(wire: str, value: Any) -> Any:
@@ -93,7 +107,9 @@ def _check(wire: str, value: Any) -> Any:
     if wire == "sarifAnalyzers":
         return _sarif_analyzers(value)
     if wire == "svace":
-        return _svace(value)
+        return _options(value, SVACE_KEYS)
+    if wire == "icd":
+        return _options(value, ICD_KEYS)
     if wire == "analyzers":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise ValueError("must be a list of analyzer names")
@@ -135,28 +151,32 @@ def _sarif_analyzers(value: Any) -> dict[str, dict]:
     return parsed
 
 
-def _svace(value: Any) -> dict[str, Any]:
+def _options(value: Any, keys: Mapping[str, tuple[str, Any]]) -> dict[str, Any]:
+    """An options object (Svace's, ICD's) as keyword arguments of its settings class."""
     if not isinstance(value, dict):
         raise ValueError("must be an object")
-    unknown = set(value) - set(SVACE_KEYS)
+    unknown = set(value) - set(keys)
     if unknown:
         raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")
     parsed = {}
-    for wire, attr in SVACE_KEYS.items():
-        if wire not in value:
-            continue
-        item = value[wire]
-        if wire == "svacerFlags":
+    for wire, item in value.items():
+        attr, kind = keys[wire]
+        choices = kind[1] if isinstance(kind, tuple) else ()
+        if kind == "strs" or kind[0] == "many":
             if not isinstance(item, list) or not all(isinstance(v, str) for v in item):
-                raise ValueError("svacerFlags must be a list of strings")
+                raise ValueError(f"{wire} must be a list of strings")
+            if choices and set(item) - set(choices):
+                raise ValueError(f"{wire}: unknown {', '.join(sorted(set(item) - set(choices)))}")
             item = tuple(item)
-        elif wire.endswith("TimeoutS"):
+        elif kind == "seconds":
             if isinstance(item, bool) or not isinstance(item, (int, float)) or item <= 0:
                 raise ValueError(f"{wire} must be a positive number")
-        elif wire == "results" and item not in ("sarif", "native"):
-            raise ValueError("results must be sarif or native")
-        elif not isinstance(item, str):
-            raise ValueError(f"{wire} must be a string")
+            item = float(item)
+        elif choices:
+            if item not in choices:
+                raise ValueError(f"{wire} must be one of {', '.join(choices)}")
+        elif not isinstance(item, str) or not item.strip():
+            raise ValueError(f"{wire} must be a non-empty string")
         parsed[attr] = item
     return parsed
 

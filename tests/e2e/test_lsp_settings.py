@@ -114,3 +114,39 @@ async def test_a_sarif_command_from_the_settings_runs_on_save_only(client):
     saved = await client.publish(URI, lambda p: bool(p.diagnostics))
     assert _codes(saved) == {"B404", "B602"}
     assert {d.source for d in saved.diagnostics} == {"secgen/banditsarif"}
+
+
+ICD_PY = "import hashlib\nimport subprocess\n\n\ndef run(cmd):\n    hashlib.md5(cmd)\n    return subprocess.run(cmd, shell=True)\n"
+
+
+def _semgrep() -> str:
+    import shutil
+    import sys
+    from pathlib import Path
+    return str(Path(sys.executable).with_name("semgrep")) if Path(sys.executable).with_name("semgrep").exists() \
+        else shutil.which("semgrep") or "semgrep"
+
+
+@pytest.mark.settings({"analyzers": ["icd-regex", "icd-semgrep"],
+                       "icd": {"semgrep": _semgrep(), "semgrepLanguages": ["python"], "timeoutS": 120}})
+async def test_icd_options_from_the_settings_run_both_halves(client):
+    client.open(URI, ICD_PY)
+    first = await client.publish(URI)
+    assert _codes(first) == {"insecure-md5-hash-usage"}  # the regex half is fast: it runs on every change
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=URI)))
+    saved = await client.publish(URI, lambda p: "insecure-subprocess-using-shell" in _codes(p), timeout=120)
+    assert {d.source for d in saved.diagnostics} == {"secgen/icd-regex", "secgen/icd-semgrep"}
+
+
+@pytest.mark.settings({"analyzers": ["syntax", "icd-semgrep"], "icd": {"semgrep": "/nonexistent/bin/semgrep"}})
+async def test_icd_semgrep_path_from_the_settings_is_used_and_a_wrong_one_is_explained(client):
+    client.open(URI, ICD_PY)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=URI)))
+    shown = await client.message(lambda m: "icd-semgrep" in m.message)
+    assert "semgrep not found at /nonexistent/bin/semgrep" in shown.message
+
+
+@pytest.mark.settings({"icd": {"semgrepLanguages": ["python", "cobol"], "timeoutS": -1}})
+async def test_invalid_icd_options_are_shown_and_defaulted(client):
+    shown = await client.message(lambda m: "icd" in m.message)
+    assert "cobol" in shown.message and "using the default" in shown.message

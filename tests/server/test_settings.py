@@ -57,3 +57,18 @@ def test_external_analyzer_settings():
     bad, problems = parse_settings({"sarifAnalyzers": {"a": {"timeoutS": 5}}, "svace": {"colour": 1}})
     assert bad == Settings() and len(problems) == 2
     assert "a: needs a command" in problems[0] and "unknown key(s) colour" in problems[1]
+
+
+def test_icd_settings_reach_the_analyzers():
+    from secgen.analyzers.icd import IcdSemgrepAnalyzer, IcdSettings
+    settings, problems = parse_settings({"icd": {"semgrep": "/opt/semgrep", "semgrepLanguages": ["c", "java"], "timeoutS": 9}})
+    assert problems == []
+    assert settings.icd == {"semgrep": "/opt/semgrep", "semgrep_languages": ("c", "java"), "timeout_s": 9.0}
+    analyzer = IcdSemgrepAnalyzer(IcdSettings(**settings.icd))
+    assert analyzer.languages == {"c", "java"}
+    assert "semgrep not found at /opt/semgrep" in analyzer.available()
+    for bad, reason in [({"semgrepLanguages": ["cobol"]}, "unknown cobol"), ({"timeoutS": 0}, "positive"),
+                        ({"rules": ""}, "non-empty"), ({"semgrepLanguages": "python"}, "list of strings"),
+                        ({"colour": 1}, "unknown key(s) colour")]:
+        kept, problems = parse_settings({"icd": bad})
+        assert kept.icd == {} and len(problems) == 1 and reason in problems[0], (bad, problems)
