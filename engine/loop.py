@@ -43,6 +43,7 @@ class LoopConfig:
     analyzers: tuple[str, ...] = DEFAULT_ANALYZERS
     policy: SeverityPolicy = field(default_factory=SeverityPolicy)
     params: GenerationParams = field(default_factory=GenerationParams)
+    include_slow: bool = False  # run "slow" analyzers too (icd-semgrep, svace, ...): not per keystroke
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,7 +135,8 @@ class GenerationTask:
         return code if code.strip() else None
 
     def check(self, text, loop):
-        report = loop.registry.analyze(Source(text=text, language=self.language), loop.config.analyzers)
+        report = loop.registry.analyze(Source(text=text, language=self.language), loop.config.analyzers,
+                                       include_slow=loop.config.include_slow)
         loop.failures.update(report.failures)
         return report.findings
 
@@ -154,7 +156,7 @@ class CompletionTask:
     def ask(self, backend, params, cancel, previous):
         prefix = self.prefix
         if previous is not None and previous.text:
-            prefix = prompts.repair_fim_prefix(self.prefix, previous.blocking)
+            prefix = prompts.repair_fim_prefix(self.prefix, previous.blocking, self.language)
         params = replace(params, stop=params.stop or prompts.FIM_STOPS)
         gen = collect(backend.fim(prefix, self.suffix, params, cancel))
         return prompts.fim_prompt(prefix, self.suffix), gen.text, gen.cancelled
@@ -163,7 +165,8 @@ class CompletionTask:
         return postprocess(raw, self.prefix, self.suffix, language=self.language)
 
     def _analyze(self, text: str, loop: "RepairLoop") -> list[Finding]:
-        report = loop.registry.analyze(Source(text=text, language=self.language, path=self.path), loop.config.analyzers)
+        report = loop.registry.analyze(Source(text=text, language=self.language, path=self.path), loop.config.analyzers,
+                                       include_slow=loop.config.include_slow)
         loop.failures.update(report.failures)
         return report.findings
 
@@ -213,7 +216,7 @@ class RepairLoop:
 
     def analyze(self, source: Source) -> tuple[list[Finding], list[Finding]]:
         """(all findings, blocking findings) for a whole text, with the loop's analyzers and policy."""
-        report = self.registry.analyze(source, self.config.analyzers)
+        report = self.registry.analyze(source, self.config.analyzers, include_slow=self.config.include_slow)
         self.failures.update(report.failures)
         return report.findings, self.config.policy.blocking(report.findings)
 

@@ -60,6 +60,36 @@ REMEDIES = {
     "F821": "define or import the name before using it",
     "syntax-error": "fix the syntax so the code compiles",
 }
+# Language-neutral remedies by CWE, for findings whose rule has none above (ICD's rules in
+# eight languages, SARIF tools, Svace): the weakness, not the rule, says what to do.
+CWE_REMEDIES = {
+    22: "resolve the path and check it stays inside the intended directory before using it",
+    78: "do not pass input to a shell; run a fixed program with a list of arguments",
+    79: "escape the value for HTML before writing it into the page",
+    89: "use a parameterized query with placeholders instead of building the SQL string",
+    94: "do not evaluate code built from input; parse the data instead",
+    95: "do not evaluate code built from input; parse the data instead",
+    119: "check every index and length against the buffer's size",
+    120: "bound every copy by the destination's size (snprintf, strncpy with an explicit terminator)",
+    134: "use a constant format string and pass the value as an argument",
+    190: "check the arithmetic for overflow before using the result as a size",
+    295: "keep certificate verification on",
+    327: "use a modern algorithm: SHA-256 for hashing, AES-GCM for encryption, a salted KDF for passwords",
+    328: "use SHA-256, or a salted key-derivation function (PBKDF2, scrypt, Argon2) for passwords",
+    338: "use the platform's cryptographically secure random generator",
+    502: "do not deserialize untrusted data with a native serializer; use JSON",
+    611: "disable external entities and DTDs in the XML parser",
+    676: "replace the dangerous function with its bounded, safe counterpart",
+    798: "read the secret from the environment or a secrets store instead of hard-coding it",
+    918: "check the URL against an allow-list of hosts before requesting it",
+}
+# How a line comment starts, per language (remedies for completions are written as comments)
+LINE_COMMENT = {"python": "#", "php": "//"}
+
+
+def remedy(finding: Finding) -> str | None:
+    """What to do about ``finding``: its rule's remedy, else its CWE's, else ``None``."""
+    return REMEDIES.get(finding.rule_id) or (CWE_REMEDIES.get(finding.cwe) if finding.cwe else None)
 
 
 def render_messages(messages: Sequence[ChatMessage]) -> str:
@@ -74,8 +104,8 @@ def fim_prompt(prefix: str, suffix: str) -> str:
 def describe_finding(finding: Finding, *, line_offset: int = 0) -> str:
     """``line 3: B602 (CWE-78), high: <message>; fix: <remedy>`` (1-based line for people)."""
     text = f"line {finding.line + 1 - line_offset}: {finding.label()}, {finding.severity.name.lower()}: {finding.message}"
-    remedy = REMEDIES.get(finding.rule_id)
-    return f"{text}; fix: {remedy}" if remedy else text
+    advice = remedy(finding)
+    return f"{text}; fix: {advice}" if advice else text
 
 
 def generation_messages(task: str, language: str = "python") -> list[ChatMessage]:
@@ -101,23 +131,24 @@ def repair_messages(
     ]
 
 
-def repair_fim_prefix(prefix: str, findings: Sequence[Finding]) -> str:
+def repair_fim_prefix(prefix: str, findings: Sequence[Finding], language: str = "python") -> str:
     """The prefix with the remedies written as comments just above the cursor's line.
 
     A code model reads comments as instructions for the code below them; on the
     default 0.5B model a bare remedy ("Pass a timeout, e.g. ...") repaired 2 of 5
     flagged completions where a note about "a previous attempt" with the rule and
     message repaired none (docs/performance.md). Findings without a remedy are
-    quoted as "Avoid: <message>".
+    quoted as "Avoid: <message>". The comments are the language's line comments.
     """
     head, newline, current = prefix.rpartition("\n")
     indent = re.match(r"[ \t]*", current).group(0)
+    mark = LINE_COMMENT.get(language, "//")
     notes = []
     for f in findings:
-        remedy = REMEDIES.get(f.rule_id)
-        note = f"{remedy[0].upper()}{remedy[1:]}." if remedy else f"Avoid: {f.message.rstrip('.')}."
-        if f"{indent}# {note}" not in notes:
-            notes.append(f"{indent}# {note}")
+        advice = remedy(f)
+        note = f"{advice[0].upper()}{advice[1:]}." if advice else f"Avoid: {' '.join(f.message.split()).rstrip('.')}."
+        if f"{indent}{mark} {note}" not in notes:
+            notes.append(f"{indent}{mark} {note}")
     return head + newline + "\n".join(notes) + "\n" + current
 
 

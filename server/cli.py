@@ -115,7 +115,8 @@ def _loop(args) -> RepairLoop:
     if args.t_max < 0:
         raise UsageError("--t-max must be 0 or more")
     config = LoopConfig(t_max=args.t_max, time_budget_s=args.time_budget, analyzers=_analyzers(args),
-                        policy=_policy(args), params=GenerationParams(max_tokens=args.max_tokens))
+                        policy=_policy(args), params=GenerationParams(max_tokens=args.max_tokens),
+                        include_slow=True)  # a command, not a keystroke: the slow analyzers named run too
     return RepairLoop(open_backend(args.model), default_registry(), config)
 
 

@@ -123,3 +123,21 @@ def test_attempt_history_is_serialisable():
     assert [a["blocking"] for a in data["attempts"]] == [1, 0]
     assert data["attempts"][0]["findings"][-1]["cwe"] == 78
     assert isinstance(AnalyzerRegistry, type)
+
+
+def test_slow_analyzers_gate_only_when_the_caller_asks():
+    class SlowSemgrepLike:  # a slow analyzer that flags every eval(
+        name, languages, speed = "slowcheck", frozenset({"python"}), "slow"
+        def available(self): return None
+        def analyze(self, source):
+            line = next((i for i, t in enumerate(source.text.splitlines()) if "return eval(" in t), None)
+            return [] if line is None else [Finding(analyzer=self.name, rule_id="S1", message="eval", severity=Severity.HIGH,
+                                                    range=Range.lines(line, line))]
+    bad = "```python\ndef f(p):\n    return eval(p)\n```"
+    good = "```python\nimport ast\n\ndef f(p):\n    return ast.literal_eval(p)\n```"
+    for include_slow, attempts in [(False, 1), (True, 2)]:
+        registry = default_registry()
+        registry.register("slowcheck", SlowSemgrepLike)
+        config = LoopConfig(analyzers=("syntax", "slowcheck"), include_slow=include_slow)
+        result = RepairLoop(ScriptedBackend(chat_replies=[bad, good]), registry, config).generate("x")
+        assert result.clean and len(result.attempts) == attempts, (include_slow, [a.findings for a in result.attempts], result.analyzer_failures)

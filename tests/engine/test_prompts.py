@@ -49,3 +49,15 @@ def test_extract_code_without_fence_and_unterminated_fence():
 def test_has_closed_block():
     assert not prompts.has_closed_block("Sure!\n```python\nx = 1\n")
     assert prompts.has_closed_block("Sure!\n```python\nx = 1\n```")
+
+
+def test_a_rule_without_remedy_gets_its_cwe_remedy_in_every_language():
+    strcpy = Finding(analyzer="icd-regex", rule_id="bugprone-strcpy", message="Potential buffer overflow due to use of strcpy",
+                     severity=Severity.HIGH, cwe=120, range=Range.lines(5, 5))
+    feedback = prompts.repair_messages("copy a name", "strcpy(dst, src);\n", [strcpy], "c")[-1].content
+    assert "bugprone-strcpy (CWE-120)" in feedback and "fix: bound every copy by the destination's size" in feedback
+    new = prompts.repair_fim_prefix("void f(char *d, const char *s) {\n    ", [strcpy], "c")
+    assert new.splitlines()[1] == "    // Bound every copy by the destination's size (snprintf, strncpy with an explicit terminator)."
+    assert prompts.repair_fim_prefix("x = ", [strcpy], "rust").startswith("// Bound")
+    assert prompts.remedy(Finding(analyzer="x", rule_id="y", message="m", severity=Severity.HIGH, cwe=None,
+                                  range=Range.lines(0, 0))) is None

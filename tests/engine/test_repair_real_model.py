@@ -107,3 +107,30 @@ def test_loop_repairs_flagged_completion(loop, name):
 def test_known_unrepaired_completions(loop, name):
     prefix, suffix, rule = COMPLETIONS_KNOWN[name]
     assert _complete(loop, prefix, suffix, rule).clean
+
+
+# Beyond Python: the same loop, with the analyzers for other languages (tree-sitter, gcc, and
+# both halves of Meta's Insecure Code Detector, Semgrep included) as its feedback.
+POLYGLOT_ANALYZERS = ("tree-sitter", "gcc", "icd-regex", "icd-semgrep")
+POLYGLOT_REPAIRED = {
+    "c-copy": ("c", "Write a C function void greet(const char *name) that copies the name into a local 32-byte "
+                    "buffer and prints Hello followed by it.", "bugprone-strcpy"),
+    "cpp-format": ("cpp", "Write a C++ function that formats a greeting for the user name into a char buffer of "
+                          "64 bytes and returns it as std::string.", "vulnerable-strcpy"),
+}
+
+
+@pytest.fixture(scope="module")
+def polyglot_loop(llama_backend):
+    config = LoopConfig(t_max=3, time_budget_s=300, analyzers=POLYGLOT_ANALYZERS, include_slow=True)
+    return RepairLoop(llama_backend, default_registry(), config)
+
+
+@pytest.mark.parametrize("name", sorted(POLYGLOT_REPAIRED))
+def test_loop_repairs_other_languages(polyglot_loop, name):
+    language, task, rule = POLYGLOT_REPAIRED[name]
+    result = polyglot_loop.generate(task, language=language)
+    first = result.attempts[0]
+    assert rule in {f.rule_id for f in first.blocking}, f"raw answer was not flagged {rule}:\n{first.text}"
+    assert result.analyzer_failures == {}
+    assert result.clean and result.best.round >= 1, f"{name}: still blocked:\n{result.text}"
