@@ -9,7 +9,7 @@ Unicode code points of the line (the LSP layer converts to UTF-16 itself).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class Severity(enum.IntEnum):
@@ -85,6 +85,12 @@ class Finding:
     def line(self) -> int:
         """0-based first line."""
         return self.range.start.line
+
+    def moved(self, lines: int) -> "Finding":
+        """The same finding ``lines`` lines further down (up when negative); a fix's edit is dropped."""
+        r = self.range
+        return replace(self, fix=None, range=Range(start=Position(line=r.start.line + lines, column=r.start.column),
+                                                   end=Position(line=r.end.line + lines, column=r.end.column)))
 
     def label(self) -> str:
         """``B602 (CWE-78)``: the rule as a human reads it."""

@@ -19,18 +19,12 @@ import textwrap
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from secgen.analyzers import Finding, Position, Range, Source
+from secgen.analyzers import Finding, Source
 from secgen.engine import prompts
 from secgen.engine.backend import CancelToken, collect
 from secgen.engine.loop import LoopResult, RepairLoop
 
 FIX_TASK = "Here is part of a {language} file. Keep what it does, its name and its signature."
-
-
-def shift(finding: Finding, delta: int) -> Finding:
-    r = finding.range
-    return replace(finding, range=Range(start=Position(line=r.start.line + delta, column=r.start.column),
-                                        end=Position(line=r.end.line + delta, column=r.end.column)))
 
 
 def _spans(tree: ast.AST) -> list[tuple[int, int]]:
@@ -101,7 +95,7 @@ class RegionTask:
     def check(self, text, loop: RepairLoop):
         findings, _ = loop.analyze(Source(text=self.document_with(text), language=self.language, path=self.path))
         size = text.count("\n") or 1
-        return [shift(f, -self.start) for f in findings if self.start <= f.line < self.start + size]
+        return [f.moved(-self.start) for f in findings if self.start <= f.line < self.start + size]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,7 +136,7 @@ def fix_document(text: str, loop: RepairLoop, *, language: str = "python", path:
     lines = text.splitlines(keepends=True)
     fixes = []
     for start, end in flagged_regions(text, only):
-        inside = tuple(shift(f, -start) for f in only if start <= f.line <= end)
+        inside = tuple(f.moved(-start) for f in only if start <= f.line <= end)
         task = RegionTask(lines=lines, start=start, end=end, findings=inside, language=language, path=path)
         result = loop.run(task, cancel)
         fixes.append(RegionFix(start=start, end=end, original=task.original, result=result,

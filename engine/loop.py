@@ -120,6 +120,8 @@ class RepairTask(Protocol):
 class GenerationTask:
     description: str
     language: str = "python"
+    # Code the answer runs after (a benchmark's imports): analyzed with it, never blamed, never shown to the model
+    preamble: str = ""
 
     def ask(self, backend, params, cancel, previous):
         if previous is None:
@@ -135,10 +137,12 @@ class GenerationTask:
         return code if code.strip() else None
 
     def check(self, text, loop):
-        report = loop.registry.analyze(Source(text=text, language=self.language), loop.config.analyzers,
+        preamble = self.preamble + "\n" if self.preamble and not self.preamble.endswith("\n") else self.preamble
+        report = loop.registry.analyze(Source(text=preamble + text, language=self.language), loop.config.analyzers,
                                        include_slow=loop.config.include_slow)
         loop.failures.update(report.failures)
-        return report.findings
+        skip = preamble.count("\n")
+        return [f.moved(-skip) for f in report.findings if f.line >= skip] if skip else report.findings
 
 
 @dataclass(kw_only=True)
@@ -207,8 +211,9 @@ class RepairLoop:
         self.config = config or LoopConfig()
         self.failures: dict[str, str] = {}
 
-    def generate(self, description: str, *, language: str = "python", cancel: CancelToken | None = None) -> LoopResult:
-        return self.run(GenerationTask(description=description, language=language), cancel)
+    def generate(self, description: str, *, language: str = "python", preamble: str = "",
+                 cancel: CancelToken | None = None) -> LoopResult:
+        return self.run(GenerationTask(description=description, language=language, preamble=preamble), cancel)
 
     def complete(self, prefix: str, suffix: str = "", *, language: str = "python", path: str | None = None,
                  cancel: CancelToken | None = None) -> LoopResult:

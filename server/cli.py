@@ -6,7 +6,7 @@
                  [--sarif-analyzer NAME='COMMAND {file}']
     secgen fix FILE [--write]                          # unified diff; --write keeps FILE.orig
     secgen model pull|list|info|serve [NAME]
-    secgen bench latency|lsp
+    secgen bench latency|lsp|humaneval|cyberseceval|select-hard|report
 
 Errors the user can fix (a missing model, a bad spec, an unreadable file) are
 one line on stderr and exit status 2, never a traceback.
@@ -84,7 +84,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     cli_model.add_parsers(sub)
     p = sub.add_parser("bench", help="benchmarks")
-    p.add_argument("which", choices=("latency", "lsp"))
+    p.add_argument("which", choices=BENCHMARKS)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -246,14 +246,14 @@ def cmd_fix(args) -> int:
     return 0
 
 
+BENCHMARKS = {"latency": "latency", "lsp": "lsp", "humaneval": "humaneval", "cyberseceval": "cyberseceval",
+              "select-hard": "select", "report": "report"}
+
+
 def cmd_bench(args) -> int:
-    if args.which == "lsp":
-        from secgen.bench import lsp
+    import importlib
 
-        return lsp.main(args.rest)
-    from secgen.bench import latency
-
-    return latency.main(args.rest)
+    return importlib.import_module(f"secgen.bench.{BENCHMARKS[args.which]}").main(args.rest)
 
 
 COMMANDS = {"complete": cmd_complete, "generate": cmd_generate, "check": cmd_check, "fix": cmd_fix,

@@ -1,0 +1,171 @@
+"""CyberSecEval secure-coding prompts: vulnerable % and BLEU per language, without and with the loop (Table 3).
+
+The instruct and autocomplete prompts (``test_case_prompt``; any file in that
+format loads, see :func:`~secgen.bench.tasks.cyberseceval_tasks`) go to the
+model through the repair loop, greedily. Each attempt's code is scored:
+
+* **vulnerable**: Meta's Insecure Code Detector, the detector CyberSecEval's
+  authors score with, reports at least one issue in it. Both halves run
+  (``icd-regex`` and ``icd-semgrep``, :mod:`secgen.analyzers.icd`), and a
+  Semgrep run that did not scan the code stops the benchmark rather than
+  counting the code as safe: a detector that scanned nothing would make every
+  figure look good. As in ICD, Rust and PHP get the regex rules only. The code
+  is scored on its own (the extracted code block), not with the prompt.
+* **BLEU** against ``origin_code`` (the code the prompt was cut from):
+  sacrebleu's BLEU for the one answer against the one reference (13a
+  tokenization, its default exponential smoothing), averaged per language.
+
+Vulnerable % per language is the share of that language's prompts whose code
+is vulnerable. The feedback the loop gets is ``--feedback`` (default:
+secgen's default analyzers, so the scorer is not also the teacher; ``icd``
+makes it so, and is labelled as such in the report).
+
+    secgen bench cyberseceval                                        # autocomplete dev split, all languages
+    secgen bench cyberseceval --languages python --model 1.5b
+    secgen bench cyberseceval --prompts ../shared/data/cyberseceval/instruct-dev.json --limit 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from secgen.analyzers import Source
+from secgen.analyzers.languages import LANGUAGES
+from secgen.analyzers.registry import AnalyzerRegistry
+from secgen.bench import runner
+from secgen.bench.runner import BenchError, ResultsFile, RunConfig, after, before, rate
+from secgen.bench.tasks import Task, TaskError, cyberseceval_tasks, select
+
+NAME = "cyberseceval"
+DEFAULT_PROMPTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cyberseceval" / "autocomplete-dev.json"
+ICD = ("icd-regex", "icd-semgrep")
+
+
+class Detector:
+    """The Insecure Code Detector, both halves, as the scorer sees it."""
+
+    def __init__(self, registry: AnalyzerRegistry | None = None) -> None:
+        from secgen.analyzers import default_registry
+
+        self.registry = registry or default_registry()
+        for name in ICD:
+            if self.registry.get(name) is None:
+                raise BenchError(f"the Insecure Code Detector cannot run: {name}: {self.registry.problem(name)}")
+
+    def issues(self, code: str, language: str) -> list[dict]:
+        """ICD's issues in ``code``; :class:`BenchError` when a half failed (never an empty result instead)."""
+        report = self.registry.analyze(Source(text=code, language=language), ICD, include_slow=True)
+        if report.failures:
+            name, reason = next(iter(report.failures.items()))
+            raise BenchError(f"{name} failed on {language} code: {reason}")
+        return [{"rule_id": f.rule_id, "cwe": f.cwe, "line": f.line + 1, "half": f.analyzer} for f in report.findings]
+
+
+def bleu(hypothesis: str, reference: str) -> float:
+    import sacrebleu
+
+    return float(sacrebleu.corpus_bleu([hypothesis], [[reference]]).score)
+
+
+def scorer(detector: Detector):
+    def score(task: Task, code: str) -> dict[str, Any]:
+        issues = detector.issues(code, task.language) if code.strip() else []
+        return {"vulnerable": bool(issues), "icd": issues,
+                "bleu": round(bleu(code, task.reference), 3) if task.reference is not None else None}
+    return score
+
+
+def _figures(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return sum(values) / len(values) if values else None
+    return {"n": len(records),
+            "vulnerable": {"before": rate([before(r)["vulnerable"] for r in records]),
+                           "after": rate([after(r)["vulnerable"] for r in records])},
+            "bleu": {"before": mean(before(r).get("bleu") for r in records),
+                     "after": mean(after(r).get("bleu") for r in records)},
+            "efr": {"before": rate([not before(r)["blocking"] for r in records]),
+                    "after": rate([not after(r)["blocking"] for r in records])}}
+
+
+def summarize(records: Sequence[Mapping[str, Any]], variant: str) -> dict[str, Any]:
+    languages = {language: _figures([r for r in records if r["language"] == language])
+                 for language in LANGUAGES if any(r["language"] == language for r in records)}
+    return {"variant": variant, "languages": languages, "total": _figures(records)}
+
+
+def progress(records: Sequence[Mapping[str, Any]]) -> str:
+    total = _figures(records)
+    fmt = lambda v: "-" if v is None else f"{100 * v:.0f}%"
+    return f"vulnerable {fmt(total['vulnerable']['before'])}->{fmt(total['vulnerable']['after'])}"
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="secgen bench cyberseceval", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    runner.add_common_arguments(parser, default_feedback="default")
+    parser.add_argument("--prompts", type=Path, default=None,
+                        help="a CyberSecEval prompt file (default: the autocomplete dev split in ../shared)")
+    parser.add_argument("--languages", default=None, help=f"comma-separated, of {', '.join(LANGUAGES)}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    from secgen.bench import report
+    from secgen.engine.backend import BackendError, open_backend
+
+    started = runner.now()
+    clock = time.perf_counter()
+    prompts = args.prompts or DEFAULT_PROMPTS.resolve()
+    try:
+        if args.t_max < 0:
+            raise BenchError("--t-max must be 0 or more")
+        tasks = cyberseceval_tasks(prompts)
+        languages = [l.strip() for l in (args.languages or "").split(",") if l.strip()]
+        tasks = select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], languages=languages,
+                       limit=args.limit)
+        if not tasks:
+            raise BenchError("no prompts selected")
+        variant = tasks[0].source.removeprefix("cyberseceval-")
+        config = RunConfig(benchmark=f"{NAME}-{variant}", model=args.model or "default", feedback=args.feedback,
+                           t_max=args.t_max, max_tokens=args.max_tokens)
+        out = runner.output_dir(args, f"{NAME}-{variant}")
+        detector = Detector()
+        backend = open_backend(args.model)
+        loop = runner.make_loop(backend, config)
+        runner.check_analyzers(loop.registry, loop.config.analyzers)
+        results = ResultsFile(out / runner.RESULTS, config.header() | {"prompts": Path(prompts).name},
+                              restart=args.restart)
+    except (BenchError, TaskError, BackendError) as exc:
+        print(f"secgen bench {NAME}: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        records = runner.run_tasks(tasks, loop, scorer(detector), results, progress=progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {len(results.records)} prompt(s) kept in {results.path}; run the same command to "
+              "continue", file=sys.stderr)
+        return 130
+    except BenchError as exc:
+        print(f"secgen bench {NAME}: error: {exc} ({len(results.records)} prompt(s) kept in {results.path})",
+              file=sys.stderr)
+        return 2
+    finally:
+        backend.close()
+    summary = {"benchmark": NAME, "model": getattr(backend, "name", config.model), "model_spec": config.model,
+               "feedback": args.feedback, "analyzers": list(loop.config.analyzers), "t_max": args.t_max,
+               "machine": runner.machine(), "command": runner.command_line(argv, NAME), "started": started,
+               "seconds": round(time.perf_counter() - clock, 1), "tasks": len(records), "prompts": str(prompts),
+               NAME: summarize(records, variant)}
+    written = report.write_report([summary], out, title=f"CyberSecEval ({variant}): {summary['model']}")
+    print(report.top(summary))
+    print(f"wrote {written['markdown']} and {written['json']}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

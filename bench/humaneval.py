@@ -1,0 +1,147 @@
+"""HumanEval: pass@1 and error-free rate, without and with the repair loop (the paper's Tables 1, 2, 4-6).
+
+Each of the 164 problems (or a task file of the same kind, e.g. a hard set
+from :mod:`secgen.bench.select`) is asked of the model through the repair
+loop, greedily (temperature 0, as in the paper). Every attempt is scored:
+
+* **pass@1**: the attempt's code, the problem's imports, its ``check``
+  function and ``check(entry_point)`` run in :mod:`secgen.bench.sandbox` (a
+  scratch directory, time, memory and file-size limits, no network, no
+  processes, no writes outside the scratch directory). With one greedy sample
+  per problem, pass@1 is the share of problems whose code passes.
+* **EFR** (error-free rate): the share of problems whose code has no blocking
+  finding from the feedback analyzers (the paper uses Svace; ``--feedback``
+  picks Bandit, Svace, both, secgen's defaults...).
+
+"Before" is the first answer, "after" the loop's answer (``t_max`` rounds).
+Table 2's counts: error-free at the first attempt, error-free after a repair
+round, not error-free after all rounds.
+
+    secgen bench humaneval                              # default model, default feedback, t_max 3
+    secgen bench humaneval --model 1.5b --feedback bandit
+    secgen bench humaneval --limit 10 --out /tmp/he    # a quick look
+    secgen bench humaneval --tasks hard.jsonl          # a task file instead of HumanEval
+
+Results: ``results.jsonl`` (resumable), ``summary.json``, ``report.md`` and
+charts in the output folder (``bench-results/humaneval-MODEL-FEEDBACK/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from secgen.bench import runner
+from secgen.bench.runner import BenchError, ResultsFile, RunConfig, after, before, rate
+from secgen.bench.sandbox import SandboxLimits, run_python
+from secgen.bench.tasks import HUMANEVAL, Task, TaskError, humaneval_tasks, load_tasks, select
+
+NAME = "humaneval"
+
+
+def program(task: Task, code: str) -> str:
+    """The prompt's imports (the analyzers see them too), the code, the problem's tests and the call that runs them."""
+    return (f"{task.preamble}\n{code}\n\n{task.tests or ''}\n\n"
+            f"check({task.entry_point})\n")
+
+
+def scorer(limits: SandboxLimits):
+    def score(task: Task, code: str) -> dict[str, Any]:
+        if not code.strip():
+            return {"passed": False, "test": "no code"}
+        if not task.tests or not task.entry_point:
+            return {"passed": None}
+        result = run_python(program(task, code), limits=limits)
+        return {"passed": result.passed, "test": result.status if result.passed else f"{result.status}: {result.detail}"[:200]}
+    return score
+
+
+def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """pass@1 and EFR before and after, and Table 2's counts."""
+    tested = [r for r in records if before(r).get("passed") is not None]
+    first_clean = sum(1 for r in records if not before(r)["blocking"])
+    clean_after = sum(1 for r in records if not after(r)["blocking"])
+    rounds: dict[str, int] = {}
+    for record in records:
+        for attempt in record["rounds"]:
+            rounds[str(attempt["round"])] = rounds.get(str(attempt["round"]), 0) + 1
+    return {
+        "pass@1": {"before": rate([bool(before(r)["passed"]) for r in tested]),
+                   "after": rate([bool(after(r)["passed"]) for r in tested])},
+        "efr": {"before": rate([not before(r)["blocking"] for r in records]),
+                "after": rate([not after(r)["blocking"] for r in records])},
+        "table2": {"first_attempt": first_clean, "after_patch": clean_after - first_clean,
+                   "not_error_free": len(records) - clean_after},
+        "rounds": rounds,
+        "tested": len(tested),
+    }
+
+
+def progress(records: Sequence[Mapping[str, Any]]) -> str:
+    s = summarize(records)
+    fmt = lambda v: "-" if v is None else f"{100 * v:.0f}%"
+    return (f"pass@1 {fmt(s['pass@1']['before'])}->{fmt(s['pass@1']['after'])} "
+            f"EFR {fmt(s['efr']['before'])}->{fmt(s['efr']['after'])}")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="secgen bench humaneval", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    runner.add_common_arguments(parser, default_feedback="default")
+    parser.add_argument("--task-set", default=HUMANEVAL, help="humaneval (default) or a .jsonl task file")
+    parser.add_argument("--test-timeout", type=float, default=10.0, help="seconds per test run (default 10)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    from secgen.bench import report
+    from secgen.engine.backend import BackendError, open_backend
+
+    started = runner.now()
+    clock = time.perf_counter()
+    try:
+        if args.t_max < 0:
+            raise BenchError("--t-max must be 0 or more")
+        tasks = load_tasks(args.task_set) if args.task_set != HUMANEVAL else humaneval_tasks()
+        tasks = select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], limit=args.limit)
+        if not tasks:
+            raise BenchError("no tasks selected")
+        untestable = [t.task_id for t in tasks if not t.tests]
+        if untestable:
+            print(f"note: {len(untestable)} task(s) have no tests; they count for EFR only", file=sys.stderr)
+        config = RunConfig(benchmark=NAME, model=args.model or "default", feedback=args.feedback, t_max=args.t_max,
+                           max_tokens=args.max_tokens)
+        out = runner.output_dir(args, NAME)
+        backend = open_backend(args.model)
+        loop = runner.make_loop(backend, config)
+        runner.check_analyzers(loop.registry, loop.config.analyzers)
+        results = ResultsFile(out / runner.RESULTS, config.header(), restart=args.restart)
+    except (BenchError, TaskError, BackendError) as exc:
+        print(f"secgen bench {NAME}: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        records = runner.run_tasks(tasks, loop, scorer(SandboxLimits(timeout_s=args.test_timeout)), results,
+                                   progress=progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {len(results.records)} task(s) kept in {results.path}; run the same command to "
+              "continue", file=sys.stderr)
+        return 130
+    finally:
+        backend.close()
+    summary = {"benchmark": NAME, "model": getattr(backend, "name", config.model), "model_spec": config.model,
+               "feedback": args.feedback, "analyzers": list(loop.config.analyzers), "t_max": args.t_max,
+               "machine": runner.machine(), "command": runner.command_line(argv, NAME), "started": started,
+               "seconds": round(time.perf_counter() - clock, 1), "tasks": len(records),
+               "task_set": args.task_set, NAME: summarize(records)}
+    written = report.write_report([summary], out, title=f"HumanEval: {summary['model']}")
+    print(report.top(summary))
+    print(f"wrote {written['markdown']} and {written['json']}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

