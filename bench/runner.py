@@ -168,6 +168,7 @@ def run_tasks(tasks: Sequence[Task], loop: RepairLoop, score: Scorer, results: R
         print(f"resuming: {len(done)} of {len(tasks)} task(s) already in {results.path}", file=sys.stderr)
     bar = tqdm(total=len(tasks), initial=len(done), unit="task", file=sys.stderr, dynamic_ncols=True,
                disable=None)
+    every, resumed, clock = max(1, len(tasks) // 20), len(done), time.perf_counter()
     try:
         for task in todo:
             started = time.perf_counter()
@@ -183,6 +184,10 @@ def run_tasks(tasks: Sequence[Task], loop: RepairLoop, score: Scorer, results: R
             bar.update(1)
             if progress:
                 bar.set_postfix_str(progress(done), refresh=False)
+            if bar.disable and (len(done) % every == 0 or len(done) == len(tasks)):  # no terminal: a line now and then
+                elapsed = time.perf_counter() - clock
+                print(f"[{len(done)}/{len(tasks)}] {progress(done) if progress else ''} "
+                      f"({elapsed:.0f} s for {len(done) - resumed} new)", file=sys.stderr, flush=True)
     finally:
         bar.close()
     order = {t.task_id: i for i, t in enumerate(tasks)}

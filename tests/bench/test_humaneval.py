@@ -151,3 +151,9 @@ def test_the_real_problems_load_and_their_canonical_solutions_pass():
         wrong = row["prompt"] + "    return None\n"
         assert not run_python(humaneval.program(task, wrong), limits=SandboxLimits(timeout_s=10)).passed
     assert re.search(r"```python\nfrom typing import List", tasks[0].prompt)
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(tiny, capsys):
+    assert _run(tiny) == 0
+    lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("[")]
+    assert lines[0].startswith("[1/6] pass@1 100%->100%") and lines[-1].startswith("[6/6] pass@1 50%->50% EFR 67%->83%")
