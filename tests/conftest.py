@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 
@@ -68,3 +73,44 @@ def script(tmp_path):
         path.write_text(json.dumps(replies))
         return f"fake:{path}"
     return write
+
+
+@pytest.fixture(scope="session")
+def model_server(default_model_path, tmp_path_factory):
+    """``secgen model serve`` on a free loopback port, ready when ``GET /v1/models`` answers."""
+    with socket.socket() as probe:  # a free loopback port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("model-server") / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "secgen", "model", "serve", str(default_model_path), "--port", str(port)],
+            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_ready(process, url, log_path, deadline=time.monotonic() + 60)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_until_ready(process, url, log_path, *, deadline: float) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"model server not ready within 60 s; log:\n{log_path.read_text(errors='replace')}")
+        try:
+            process.wait(timeout=0.25)  # the pause between polls, and a crash detector
+        except subprocess.TimeoutExpired:
+            continue
+        pytest.fail(f"model server exited with {process.returncode}; log:\n{log_path.read_text(errors='replace')}")

@@ -16,8 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -224,45 +222,6 @@ def test_cancelling_stops_the_stream_and_keeps_what_arrived(stub):
 
 
 # -- against a real llama.cpp server --------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def model_server(default_model_path, tmp_path_factory):
-    """``secgen model serve`` on a free loopback port, ready when ``GET /v1/models`` answers."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("model-server") / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "secgen", "model", "serve", str(default_model_path), "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_ready(process, url, log_path, deadline=time.monotonic() + 60)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _wait_until_ready(process, url, log_path, *, deadline: float) -> None:
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"model server not ready within 60 s; log:\n{log_path.read_text(errors='replace')}")
-        try:
-            process.wait(timeout=0.25)  # the pause between polls, and a crash detector
-        except subprocess.TimeoutExpired:
-            continue
-        pytest.fail(f"model server exited with {process.returncode}; log:\n{log_path.read_text(errors='replace')}")
 
 
 @pytest.mark.model
