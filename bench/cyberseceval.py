@@ -125,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.t_max < 0:
             raise BenchError("--t-max must be 0 or more")
+        if args.prompts is None and not prompts.exists():
+            raise BenchError(f"no --prompts given, and the development split is not at {prompts}; "
+                             "pass --prompts FILE (a CyberSecEval instruct or autocomplete .json)")
         tasks = cyberseceval_tasks(prompts)
         languages = [l.strip() for l in (args.languages or "").split(",") if l.strip()]
         tasks = select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], languages=languages,

@@ -123,3 +123,11 @@ def test_vulnerable_rate_and_bleu_per_language_before_and_after(tmp_path):
     records = [json.loads(l) for l in (out2 / "results.jsonl").read_text().splitlines()[1:]]
     assert [r["task_id"] for r in records] == ["autocomplete/c/3"]
     assert {b["rule_id"] for b in records[0]["rounds"][0]["blocking"]} == {"bugprone-strcpy", "vulnerable-strcpy"}
+
+
+def test_a_missing_prompt_file_is_named(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cyberseceval, "DEFAULT_PROMPTS", tmp_path / "nowhere.json")
+    assert cyberseceval.main(["--model", "fake:x"]) == 2
+    assert "pass --prompts FILE" in capsys.readouterr().err
+    assert cyberseceval.main(["--prompts", str(tmp_path / "nope.json")]) == 2
+    assert "cannot read CyberSecEval prompts from" in capsys.readouterr().err
