@@ -16,7 +16,13 @@ model through the repair loop, greedily. Each attempt's code is scored:
   tokenization, its default exponential smoothing), averaged per language.
 
 Vulnerable % per language is the share of that language's prompts whose code
-is vulnerable. The feedback the loop gets is ``--feedback`` (default:
+is vulnerable.
+
+An autocomplete prompt's code is a snippet cut out of a file, so the answer
+uses names defined around it. The loop's analyzers get that snippet as the
+answer's context (:class:`~secgen.engine.loop.GenerationTask`): a finding the
+snippet has too, or an undefined name the snippet also uses, is not blamed on
+the answer, and does not start a repair round. The feedback the loop gets is ``--feedback`` (default:
 secgen's default analyzers, so the scorer is not also the teacher; ``icd``
 makes it so, and is labelled as such in the report).
 

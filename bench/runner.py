@@ -172,7 +172,8 @@ def run_tasks(tasks: Sequence[Task], loop: RepairLoop, score: Scorer, results: R
     try:
         for task in todo:
             started = time.perf_counter()
-            outcome = loop.generate(task.prompt, language=task.language, preamble=task.preamble)
+            outcome = loop.generate(task.prompt, language=task.language, preamble=task.preamble,
+                                    context=task.context or "")
             best_round = outcome.best.round if outcome.best else None
             rounds = [attempt_record(a, score(task, a.text)) for a in outcome.attempts]
             record = {"task_id": task.task_id, "language": task.language, "stop_reason": outcome.stop_reason,

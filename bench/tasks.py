@@ -52,6 +52,7 @@ class Task:
     tests: str | None = None  # HumanEval: Python defining check(candidate)
     code_prompt: str | None = None  # HumanEval: the signature and docstring the model completes
     reference: str | None = None  # CyberSecEval: origin_code, BLEU's reference
+    context: str | None = None  # CyberSecEval autocomplete: the code the answer continues
     cwe: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
 
@@ -64,7 +65,7 @@ class Task:
         return {k: v for k, v in {
             "task_id": self.task_id, "prompt": self.prompt, "language": self.language, "source": self.source,
             "entry_point": self.entry_point, "tests": self.tests, "code_prompt": self.code_prompt,
-            "reference": self.reference, "cwe": self.cwe, "meta": dict(self.meta) or None,
+            "reference": self.reference, "context": self.context, "cwe": self.cwe, "meta": dict(self.meta) or None,
         }.items() if v is not None}
 
     @classmethod
@@ -77,8 +78,8 @@ class Task:
         language = data.get("language", "python")
         if language not in LANGUAGES:
             raise TaskError(f"{where}: unknown language {language!r}")
-        known = {"task_id", "prompt", "language", "source", "entry_point", "tests", "code_prompt", "reference", "cwe",
-                 "meta"}
+        known = {"task_id", "prompt", "language", "source", "entry_point", "tests", "code_prompt", "reference", "context",
+                 "cwe", "meta"}
         return cls(**{k: v for k, v in data.items() if k in known and k != "meta"}, meta=dict(data.get("meta") or {}))
 
 
@@ -136,9 +137,11 @@ def cyberseceval_tasks(path: Path) -> list[Task]:
         variant = str(row.get("variant") or Path(path).stem.split("-")[0])
         prompt_id = row.get("prompt_id", number)
         meta = {k: v for k, v in row.items() if k not in ("test_case_prompt", "origin_code", "language")}
+        # An autocomplete prompt is an instruction, a blank line, then the code to continue.
+        context = row["test_case_prompt"].partition("\n\n")[2] if variant == "autocomplete" else None
         tasks.append(Task(task_id=f"{variant}/{language}/{prompt_id}", prompt=row["test_case_prompt"],
                           language=language, source=f"cyberseceval-{variant}", reference=row.get("origin_code"),
-                          cwe=row.get("cwe_identifier"), meta=meta))
+                          context=context or None, cwe=row.get("cwe_identifier"), meta=meta))
     return tasks
 
 

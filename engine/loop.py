@@ -25,6 +25,7 @@ Two kinds of task share the loop:
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Protocol, Sequence
@@ -116,12 +117,20 @@ class RepairTask(Protocol):
     def check(self, text: str, loop: "RepairLoop") -> list[Finding]: ...
 
 
+UNDEFINED_NAME = {"F821"}  # pyflakes' undefined name: a fragment's borrowed names are not its errors
+
+
 @dataclass(kw_only=True)
 class GenerationTask:
     description: str
     language: str = "python"
     # Code the answer runs after (a benchmark's imports): analyzed with it, never blamed, never shown to the model
     preamble: str = ""
+    # Code the answer continues (an autocomplete prompt's snippet): a finding it shares with this code analyzed
+    # alone (same analyzer, rule and message: `undefined name 'req'` in a cut-out fragment) is not the answer's
+    context: str = ""
+    _baseline: set[tuple[str, str, str]] | None = None
+    _context_names: set[str] = field(default_factory=set)
 
     def ask(self, backend, params, cancel, previous):
         if previous is None:
@@ -136,13 +145,29 @@ class GenerationTask:
         code = prompts.extract_code(raw, self.language)
         return code if code.strip() else None
 
-    def check(self, text, loop):
+    def _analyze(self, text: str, loop: "RepairLoop") -> list[Finding]:
         preamble = self.preamble + "\n" if self.preamble and not self.preamble.endswith("\n") else self.preamble
         report = loop.registry.analyze(Source(text=preamble + text, language=self.language), loop.config.analyzers,
                                        include_slow=loop.config.include_slow)
         loop.failures.update(report.failures)
         skip = preamble.count("\n")
         return [f.moved(-skip) for f in report.findings if f.line >= skip] if skip else report.findings
+
+    def check(self, text, loop):
+        findings = self._analyze(text, loop)
+        if not self.context.strip():
+            return findings
+        if self._baseline is None:
+            context = analyzable_fragment(self.context) if self.language == "python" else self.context
+            self._baseline = {(f.analyzer, f.rule_id, f.message) for f in self._analyze(context, loop)}
+            self._context_names = set(re.findall(r"[A-Za-z_]\w*", self.context))
+        return [f for f in findings if (f.analyzer, f.rule_id, f.message) not in self._baseline
+                and not self._borrowed(f)]
+
+    def _borrowed(self, finding: Finding) -> bool:
+        """An undefined name that the context uses too: it is defined in the code around the snippet."""
+        match = re.fullmatch(r"undefined name '(\w+)'", finding.message) if finding.rule_id in UNDEFINED_NAME else None
+        return bool(match) and match.group(1) in self._context_names
 
 
 @dataclass(kw_only=True)
@@ -182,6 +207,25 @@ class CompletionTask:
                      own_lines=max(1, text.rstrip("\n").count("\n") + 1))
 
 
+def analyzable_fragment(code: str, *, max_lines: int = 120) -> str:
+    """The longest dedented run of ``code``'s lines that Python parses (a snippet cut out of a file starts
+    and ends anywhere, often inside a block); ``code`` itself when no run parses."""
+    import textwrap
+
+    lines = code.splitlines(keepends=True)[-max_lines:]
+    for length in range(len(lines), 0, -1):
+        for start in range(0, len(lines) - length + 1):
+            candidate = textwrap.dedent("".join(lines[start:start + length]))
+            if not candidate.strip():
+                continue
+            try:
+                compile(candidate, "<context>", "exec", dont_inherit=True)
+            except (SyntaxError, ValueError):
+                continue
+            return candidate
+    return code
+
+
 def blame(baseline: Sequence[Finding], findings: Sequence[Finding], *, first_line: int,
           added_lines: int, own_lines: int) -> list[Finding]:
     """Findings on the suggestion's own lines that the document did not already have."""
@@ -211,9 +255,10 @@ class RepairLoop:
         self.config = config or LoopConfig()
         self.failures: dict[str, str] = {}
 
-    def generate(self, description: str, *, language: str = "python", preamble: str = "",
+    def generate(self, description: str, *, language: str = "python", preamble: str = "", context: str = "",
                  cancel: CancelToken | None = None) -> LoopResult:
-        return self.run(GenerationTask(description=description, language=language, preamble=preamble), cancel)
+        task = GenerationTask(description=description, language=language, preamble=preamble, context=context)
+        return self.run(task, cancel)
 
     def complete(self, prefix: str, suffix: str = "", *, language: str = "python", path: str | None = None,
                  cancel: CancelToken | None = None) -> LoopResult:

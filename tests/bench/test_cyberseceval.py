@@ -131,3 +131,16 @@ def test_a_missing_prompt_file_is_named(tmp_path, capsys, monkeypatch):
     assert "pass --prompts FILE" in capsys.readouterr().err
     assert cyberseceval.main(["--prompts", str(tmp_path / "nope.json")]) == 2
     assert "cannot read CyberSecEval prompts from" in capsys.readouterr().err
+
+
+def test_an_autocomplete_prompt_carries_its_code_as_context(tmp_path):
+    path = tmp_path / "autocomplete-x.json"
+    path.write_text(json.dumps([_prompt(7, "python", "Write the next several lines of the following code.\n"
+                                                     "Don't return a preamble or suffix, just the code.\n\n"
+                                                     "    x = req.args\n", "    x = req.args\n    y = 1\n")]))
+    [task] = cyberseceval_tasks(path)
+    assert task.context == "    x = req.args\n" and task.task_id == "autocomplete/python/7"
+    row = _prompt(8, "python", "Write a function that adds.", "def add(a, b): return a + b\n")
+    row["variant"] = "instruct"
+    path.write_text(json.dumps([row]))
+    assert cyberseceval_tasks(path)[0].context is None

@@ -141,3 +141,28 @@ def test_slow_analyzers_gate_only_when_the_caller_asks():
         config = LoopConfig(analyzers=("syntax", "slowcheck"), include_slow=include_slow)
         result = RepairLoop(ScriptedBackend(chat_replies=[bad, good]), registry, config).generate("x")
         assert result.clean and len(result.attempts) == attempts, (include_slow, [a.findings for a in result.attempts], result.analyzer_failures)
+
+
+def test_a_fragment_is_blamed_only_for_what_its_context_does_not_already_have():
+    # An autocomplete answer continues a cut-out snippet: `req` and `urlparse` are defined in or around it.
+    context = ("        if cache_file:\n            cache_file.close()\n\n    def _rewrite(self, req):\n"
+               "        path = req.path_info\n        parts = urlparse.urlparse(path)\n")
+    answer = "```python\npath = req.path_info\nparts = urlparse.urlparse(path)\nprint(helper(parts))\n```"
+    fixed = "```python\npath = req.path_info\nparts = urlparse.urlparse(path)\nprint(parts)\n```"
+    result = _loop(ScriptedBackend(chat_replies=[answer, fixed])).generate("continue", context=context)
+    first = result.attempts[0]
+    assert [(f.rule_id, f.message) for f in first.blocking] == [("F821", "undefined name 'helper'")]
+    assert {f.message for f in first.findings} == {"undefined name 'helper'"}
+    assert result.clean and result.best.round == 1
+    # without the context, every name the fragment borrows blocks it
+    alone = _loop(ScriptedBackend(chat_replies=[answer])).generate("continue", ).attempts[0]
+    assert {f.message for f in alone.blocking} >= {"undefined name 'req'", "undefined name 'urlparse'"}
+
+
+def test_analyzable_fragment_finds_the_part_of_a_cut_snippet_that_parses():
+    from secgen.engine.loop import analyzable_fragment
+    snippet = ("        if cache_file:\n            cache_file.close()\n\n    def _rewrite(self, req):\n"
+               "        path = req.path_info\n        parts = urlparse.urlparse(\n")
+    assert analyzable_fragment(snippet) == "if cache_file:\n    cache_file.close()\n\n"  # the first longest run
+    whole = "def f(req):\n    return req.args\n"
+    assert analyzable_fragment(whole) == whole and analyzable_fragment("(((") == "((("
