@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -43,7 +42,7 @@ from secgen.analyzers import Source
 from secgen.analyzers.languages import LANGUAGES
 from secgen.analyzers.registry import AnalyzerRegistry
 from secgen.bench import runner
-from secgen.bench.runner import BenchError, ResultsFile, RunConfig, after, before, rate
+from secgen.bench.runner import BenchError, RunConfig, after, before, rate
 from secgen.bench.tasks import Task, TaskError, cyberseceval_tasks, select
 
 NAME = "cyberseceval"
@@ -122,11 +121,6 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    from secgen.bench import report
-    from secgen.engine.backend import BackendError, open_backend
-
-    started = runner.now()
-    clock = time.perf_counter()
     prompts = args.prompts or DEFAULT_PROMPTS.resolve()
     try:
         if args.t_max < 0:
@@ -138,42 +132,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         languages = [l.strip() for l in (args.languages or "").split(",") if l.strip()]
         tasks = select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], languages=languages,
                        limit=args.limit)
-        if not tasks:
-            raise BenchError("no prompts selected")
-        variant = tasks[0].source.removeprefix("cyberseceval-")
-        config = RunConfig(benchmark=f"{NAME}-{variant}", model=args.model or "default", feedback=args.feedback,
-                           t_max=args.t_max, max_tokens=args.max_tokens)
-        out = runner.output_dir(args, f"{NAME}-{variant}")
-        detector = Detector()
-        backend = open_backend(args.model)
-        loop = runner.make_loop(backend, config)
-        runner.check_analyzers(loop.registry, loop.config.analyzers)
-        results = ResultsFile(out / runner.RESULTS, config.header() | {"prompts": Path(prompts).name},
-                              restart=args.restart)
-    except (BenchError, TaskError, BackendError) as exc:
+    except (BenchError, TaskError) as exc:
         print(f"secgen bench {NAME}: error: {exc}", file=sys.stderr)
         return 2
-    try:
-        records = runner.run_tasks(tasks, loop, scorer(detector), results, progress=progress)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: {len(results.records)} prompt(s) kept in {results.path}; run the same command to "
-              "continue", file=sys.stderr)
-        return 130
-    except BenchError as exc:
-        print(f"secgen bench {NAME}: error: {exc} ({len(results.records)} prompt(s) kept in {results.path})",
-              file=sys.stderr)
-        return 2
-    finally:
-        backend.close()
-    summary = {"benchmark": NAME, "model": getattr(backend, "name", config.model), "model_spec": config.model,
-               "feedback": args.feedback, "analyzers": list(loop.config.analyzers), "t_max": args.t_max,
-               "machine": runner.machine(), "command": runner.command_line(argv, NAME), "started": started,
-               "seconds": round(time.perf_counter() - clock, 1), "tasks": len(records), "prompts": str(prompts),
-               NAME: summarize(records, variant)}
-    written = report.write_report([summary], out, title=f"CyberSecEval ({variant}): {summary['model']}")
-    print(report.top(summary))
-    print(f"wrote {written['markdown']} and {written['json']}", file=sys.stderr)
-    return 0
+    variant = tasks[0].source.removeprefix("cyberseceval-") if tasks else "none"
+    config = RunConfig(benchmark=f"{NAME}-{variant}", model=args.model or "default", feedback=args.feedback,
+                       t_max=args.t_max, max_tokens=args.max_tokens)
+    return runner.execute(NAME, args, argv, tasks, config=config, title=f"CyberSecEval ({variant})",
+                          make_scorer=lambda: scorer(Detector()), summarize=lambda r: summarize(r, variant),
+                          progress=progress, header={"prompts": Path(prompts).name}, extra={"prompts": str(prompts)})
 
 
 if __name__ == "__main__":

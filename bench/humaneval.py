@@ -30,12 +30,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from secgen.bench import runner
-from secgen.bench.runner import BenchError, ResultsFile, RunConfig, after, before, rate
+from secgen.bench.runner import BenchError, RunConfig, after, before, rate
 from secgen.bench.sandbox import SandboxLimits, run_python
 from secgen.bench.tasks import HUMANEVAL, Task, TaskError, humaneval_tasks, load_tasks, select
 
@@ -98,49 +96,22 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    from secgen.bench import report
-    from secgen.engine.backend import BackendError, open_backend
-
-    started = runner.now()
-    clock = time.perf_counter()
     try:
         if args.t_max < 0:
             raise BenchError("--t-max must be 0 or more")
         tasks = load_tasks(args.task_set) if args.task_set != HUMANEVAL else humaneval_tasks()
         tasks = select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], limit=args.limit)
-        if not tasks:
-            raise BenchError("no tasks selected")
-        untestable = [t.task_id for t in tasks if not t.tests]
-        if untestable:
-            print(f"note: {len(untestable)} task(s) have no tests; they count for EFR only", file=sys.stderr)
-        config = RunConfig(benchmark=NAME, model=args.model or "default", feedback=args.feedback, t_max=args.t_max,
-                           max_tokens=args.max_tokens)
-        out = runner.output_dir(args, NAME)
-        backend = open_backend(args.model)
-        loop = runner.make_loop(backend, config)
-        runner.check_analyzers(loop.registry, loop.config.analyzers)
-        results = ResultsFile(out / runner.RESULTS, config.header(), restart=args.restart)
-    except (BenchError, TaskError, BackendError) as exc:
+    except (BenchError, TaskError) as exc:
         print(f"secgen bench {NAME}: error: {exc}", file=sys.stderr)
         return 2
-    try:
-        records = runner.run_tasks(tasks, loop, scorer(SandboxLimits(timeout_s=args.test_timeout)), results,
-                                   progress=progress)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: {len(results.records)} task(s) kept in {results.path}; run the same command to "
-              "continue", file=sys.stderr)
-        return 130
-    finally:
-        backend.close()
-    summary = {"benchmark": NAME, "model": getattr(backend, "name", config.model), "model_spec": config.model,
-               "feedback": args.feedback, "analyzers": list(loop.config.analyzers), "t_max": args.t_max,
-               "machine": runner.machine(), "command": runner.command_line(argv, NAME), "started": started,
-               "seconds": round(time.perf_counter() - clock, 1), "tasks": len(records),
-               "task_set": args.task_set, NAME: summarize(records)}
-    written = report.write_report([summary], out, title=f"HumanEval: {summary['model']}")
-    print(report.top(summary))
-    print(f"wrote {written['markdown']} and {written['json']}", file=sys.stderr)
-    return 0
+    untestable = [t.task_id for t in tasks if not t.tests]
+    if untestable:
+        print(f"note: {len(untestable)} task(s) have no tests; they count for EFR only", file=sys.stderr)
+    config = RunConfig(benchmark=NAME, model=args.model or "default", feedback=args.feedback, t_max=args.t_max,
+                       max_tokens=args.max_tokens)
+    return runner.execute(NAME, args, argv, tasks, config=config, title="HumanEval",
+                          make_scorer=lambda: scorer(SandboxLimits(timeout_s=args.test_timeout)),
+                          summarize=summarize, progress=progress, extra={"task_set": args.task_set})
 
 
 if __name__ == "__main__":

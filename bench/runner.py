@@ -195,6 +195,52 @@ def run_tasks(tasks: Sequence[Task], loop: RepairLoop, score: Scorer, results: R
     return sorted((r for r in results.records.values() if r["task_id"] in order), key=lambda r: order[r["task_id"]])
 
 
+def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tasks: Sequence[Task], *,
+            config: RunConfig, make_scorer: Callable[[], Scorer], summarize: Callable[[list[dict]], dict],
+            progress: Callable[[list[dict]], str], title: str, header: Mapping[str, Any] | None = None,
+            extra: Mapping[str, Any] | None = None) -> int:
+    """The shared second half of a benchmark command: model, loop, results file, run, summary, report.
+
+    Returns the exit status: 0, 2 for an error the user can fix (one line on stderr), 130 when
+    interrupted (what was done is kept, and the same command continues it).
+    """
+    from secgen.bench import report
+    from secgen.engine.backend import BackendError, open_backend
+
+    started, clock = now(), time.perf_counter()
+    backend = None
+    try:
+        if not tasks:
+            raise BenchError("no tasks selected")
+        score = make_scorer()
+        backend = open_backend(args.model)
+        loop = make_loop(backend, config)
+        check_analyzers(loop.registry, loop.config.analyzers)
+        results = ResultsFile(output_dir(args, config.benchmark) / RESULTS, config.header() | dict(header or {}),
+                              restart=args.restart)
+        records = run_tasks(tasks, loop, score, results, progress=progress)
+    except (BenchError, TaskError, BackendError) as exc:
+        kept = f" ({len(results.records)} task(s) kept in {results.path})" if "results" in locals() else ""
+        print(f"secgen bench {name}: error: {exc}{kept}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {len(results.records)} task(s) kept in {results.path}; run the same command to "
+              "continue", file=sys.stderr)
+        return 130
+    finally:
+        if backend is not None:
+            backend.close()
+    summary = {"benchmark": name, "model": getattr(backend, "name", config.model), "model_spec": config.model,
+               "feedback": config.feedback, "analyzers": list(loop.config.analyzers), "t_max": config.t_max,
+               "machine": machine(), "command": command_line(argv, name), "started": started,
+               "seconds": round(time.perf_counter() - clock, 1), "tasks": len(records), **dict(extra or {}),
+               name: summarize(records)}
+    written = report.write_report([summary], results.path.parent, title=f"{title}: {summary['model']}")
+    print(report.top(summary))
+    print(f"wrote {written['markdown']} and {written['json']}", file=sys.stderr)
+    return 0
+
+
 def before(record: Mapping[str, Any]) -> dict:
     return record["rounds"][0]
 
