@@ -111,17 +111,16 @@ class ResultsFile:
             self._append({"header": self.header})
 
     def _load(self) -> None:
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        good = 0
+        data = self.path.read_bytes()
+        complete, _, partial = data.rpartition(b"\n")  # a last line without its newline was cut short
+        lines = complete.split(b"\n") if complete else []
         for number, line in enumerate(lines):
             try:
-                data = json.loads(line)
+                item = json.loads(line)
             except ValueError:
-                if number == len(lines) - 1:  # a line cut short by an interruption: drop it
-                    break
                 raise BenchError(f"{self.path}:{number + 1} is not JSON; move the file away or pass --restart") from None
             if number == 0:
-                found = data.get("header") if isinstance(data, dict) else None
+                found = item.get("header") if isinstance(item, dict) else None
                 if found != self.header and len(lines) == 1:  # no results yet: nothing to protect
                     self.path.unlink()
                     self._append({"header": self.header})
@@ -132,11 +131,12 @@ class ResultsFile:
                     raise BenchError(f"{self.path} holds results made with other settings ({', '.join(differs)}); "
                                      "use another --out, or --restart to discard them")
             else:
-                self.records[data["task_id"]] = data
-            good += len(line) + 1
-        if good != self.path.stat().st_size:  # cut off the partial last line before appending
+                self.records[item["task_id"]] = item
+        if not lines:
+            raise BenchError(f"{self.path} has no header line; move the file away or pass --restart")
+        if partial:  # drop it before appending; its task runs again
             with open(self.path, "r+b") as stream:
-                stream.truncate(good)
+                stream.truncate(len(complete) + 1)
 
     def _append(self, data: Mapping[str, Any]) -> None:
         with open(self.path, "a", encoding="utf-8") as stream:

@@ -157,3 +157,19 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tiny, capsys):
     assert _run(tiny) == 0
     lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("[")]
     assert lines[0].startswith("[1/6] pass@1 100%->100%") and lines[-1].startswith("[6/6] pass@1 50%->50% EFR 67%->83%")
+
+
+def test_a_last_line_cut_anywhere_is_dropped_and_its_task_runs_again(tiny):
+    from secgen.bench.runner import ResultsFile
+    assert _run(tiny, "--limit", "2") == 0
+    path = tiny["out"] / "results.jsonl"
+    whole = path.read_bytes()
+    header = json.loads(whole.splitlines()[0])["header"]
+    for cut in (1, 2, len(whole.splitlines()[-1]) // 2):  # just the newline; mid-record
+        path.write_bytes(whole[:-cut])
+        kept = ResultsFile(path, header)
+        assert list(kept.records) == ["Tiny/good"]
+        assert path.read_bytes() == b"\n".join(whole.splitlines()[:2]) + b"\n"
+    path.write_bytes(b"")
+    with pytest.raises(Exception, match="no header line"):
+        ResultsFile(path, header)
