@@ -87,6 +87,7 @@ class Run:
     started: str | None = None
     seconds: float | None = None
     tasks: int | None = None
+    task_set: str | None = None  # HumanEval runs: "humaneval", or the task file (a hard set) they ran
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +125,7 @@ class HumanEvalGroup:
     t_max: int | None
     results: tuple[HumanEvalResult, ...]
     chart: str | None = None  # file name, None when there is nothing to plot
+    task_set: str | None = None  # None or "humaneval": the 164 problems; else a task file's name
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,7 +181,7 @@ def _run(summary: Mapping, benchmark: str) -> Run:
                t_max=_count(summary.get("t_max")), commands=tuple(str(c) for c in command),
                machine=tuple(machine.items()) if isinstance(machine, Mapping) else (),
                started=_text(summary.get("started")), seconds=_number(summary.get("seconds")),
-               tasks=_count(summary.get("tasks")))
+               tasks=_count(summary.get("tasks")), task_set=_text(summary.get("task_set")))
 
 
 def _rounds(value: Any) -> tuple[tuple[str, int | None], ...]:
@@ -254,23 +256,25 @@ def _plotted(*figures: BeforeAfter) -> bool:
 
 def plan(summaries: Iterable[Any]) -> Plan:
     """Group, order and name: HumanEval by (feedback, ``t_max``) in order of appearance, CyberSecEval as given."""
-    groups: dict[tuple[str | None, int | None], list[HumanEvalResult]] = {}
+    groups: dict[tuple[str | None, int | None, str | None], list[HumanEvalResult]] = {}
     cyberseceval: list[CyberSecEvalResult] = []
     skipped: list[str] = []
     for summary in summaries:
         result = read_summary(summary)
         if isinstance(result, HumanEvalResult):
-            groups.setdefault((_feedback_key(result.run.feedback), result.run.t_max), []).append(result)
+            task_set = result.run.task_set if result.run.task_set not in (None, "humaneval") else None
+            task_set = Path(task_set).name if task_set else None
+            groups.setdefault((_feedback_key(result.run.feedback), result.run.t_max, task_set), []).append(result)
         elif isinstance(result, CyberSecEvalResult):
             cyberseceval.append(result)
         else:
             skipped.append(_skip_note(summary))
     used: set[str] = set()
     humaneval = tuple(HumanEvalGroup(
-        feedback=feedback, t_max=t_max, results=tuple(results),
-        chart=_chart_name(used, "humaneval", feedback or "feedback-unknown", _t(t_max))
+        feedback=feedback, t_max=t_max, results=tuple(results), task_set=task_set,
+        chart=_chart_name(used, "humaneval", task_set or "", feedback or "feedback-unknown", _t(t_max))
         if _plotted(*(f for r in results for f in (r.pass_at_1, r.efr))) else None)
-        for (feedback, t_max), results in groups.items())
+        for (feedback, t_max, task_set), results in groups.items())
     sections = tuple(CyberSecEvalSection(
         result=r, chart=_chart_name(used, "cyberseceval", r.variant, r.run.model, r.run.feedback, _t(r.run.t_max))
         if _plotted(*(language.vulnerable for language in (*r.languages, r.total))) else None)
@@ -417,10 +421,12 @@ def markdown(summaries: list[dict], *, title: str = DEFAULT_TITLE, link_charts: 
         lines += ["No results: no benchmark summaries to report.", ""]
     if p.humaneval:
         lines += ["## HumanEval", ""]
-        modes = [g.feedback for g in p.humaneval]
+        modes = [(g.feedback, g.task_set) for g in p.humaneval]
         for group in p.humaneval:
             heading = f"Feedback: {feedback_name(group.feedback)}"
-            if modes.count(group.feedback) > 1:
+            if group.task_set:
+                heading += f", task set {group.task_set}"
+            if modes.count((group.feedback, group.task_set)) > 1:
                 heading += f" (t_max {_num(group.t_max, 'd')})"
             lines += _humaneval_markdown(group, heading, link_charts)
     if p.cyberseceval:

@@ -216,3 +216,15 @@ def test_report_command_combines_runs_from_their_folders(tmp_path, capsys):
     assert "2 run(s)" in capsys.readouterr().out
     assert main([str(tmp_path / "nowhere"), "--out", str(tmp_path / "x")]) == 2
     assert "no summary at" in capsys.readouterr().err
+
+
+def test_runs_on_a_hard_set_get_their_own_table():
+    from secgen.bench.report import markdown
+    common = {"benchmark": "humaneval", "model": "m", "feedback": "bandit", "t_max": 3}
+    full = {**common, "task_set": "humaneval",
+            "humaneval": {"pass@1": {"before": 0.6, "after": 0.6}, "efr": {"before": 0.9, "after": 0.95}}}
+    hard = {**common, "task_set": "docs/results/hard-humaneval.jsonl",
+            "humaneval": {"pass@1": {"before": 0.125, "after": 0.0}, "efr": {"before": 0.5, "after": 0.625}}}
+    text = markdown([full, hard])
+    assert "### Feedback: Bandit\n" in text and "### Feedback: Bandit, task set hard-humaneval.jsonl\n" in text
+    assert text.index("60.0%") < text.index("task set hard-humaneval.jsonl") < text.index("12.5%")
