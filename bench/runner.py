@@ -207,7 +207,7 @@ def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tas
     from secgen.bench import report
     from secgen.engine.backend import BackendError, open_backend
 
-    started, clock = now(), time.perf_counter()
+    started, clock, host = now(), time.perf_counter(), machine()  # the commit the run started from
     backend = None
     try:
         if not tasks:
@@ -232,7 +232,7 @@ def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tas
             backend.close()
     summary = {"benchmark": name, "model": getattr(backend, "name", config.model), "model_spec": config.model,
                "feedback": config.feedback, "analyzers": list(loop.config.analyzers), "t_max": config.t_max,
-               "machine": machine(), "command": command_line(argv, name), "started": started,
+               "machine": host, "command": command_line(argv, name), "started": started,
                "seconds": round(time.perf_counter() - clock, 1), "tasks": len(records), **dict(extra or {}),
                name: summarize(records)}
     written = report.write_report([summary], results.path.parent, title=f"{title}: {summary['model']}")
