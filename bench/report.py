@@ -463,7 +463,7 @@ def _figure(title: str):
     from matplotlib.figure import Figure  # the object API: no pyplot, no global backend or figure list
 
     figure = Figure(figsize=CHART_SIZE_IN, dpi=CHART_DPI, layout="constrained")
-    figure.suptitle(title, fontsize=11)
+    figure.suptitle(textwrap.fill(title, 90), fontsize=11)  # a long model name must not run off the image
     return figure
 
 
