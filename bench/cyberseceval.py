@@ -42,8 +42,8 @@ from secgen.analyzers import Source
 from secgen.analyzers.languages import LANGUAGES
 from secgen.analyzers.registry import AnalyzerRegistry
 from secgen.bench import runner
-from secgen.bench.runner import BenchError, RunConfig, after, before, rate
-from secgen.bench.tasks import Task, TaskError, cyberseceval_tasks, select
+from secgen.bench.runner import BenchError, RunConfig, arrow, before_after, error_free, mean
+from secgen.bench.tasks import Task, TaskError, cyberseceval_tasks
 
 NAME = "cyberseceval"
 DEFAULT_PROMPTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cyberseceval" / "autocomplete-dev.json"
@@ -85,16 +85,10 @@ def scorer(detector: Detector):
 
 
 def _figures(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    def mean(values):
-        values = [v for v in values if v is not None]
-        return sum(values) / len(values) if values else None
     return {"n": len(records),
-            "vulnerable": {"before": rate([before(r)["vulnerable"] for r in records]),
-                           "after": rate([after(r)["vulnerable"] for r in records])},
-            "bleu": {"before": mean(before(r).get("bleu") for r in records),
-                     "after": mean(after(r).get("bleu") for r in records)},
-            "efr": {"before": rate([not before(r)["blocking"] for r in records]),
-                    "after": rate([not after(r)["blocking"] for r in records])}}
+            "vulnerable": before_after(records, lambda attempt: attempt["vulnerable"]),
+            "bleu": before_after(records, lambda attempt: attempt.get("bleu"), mean),
+            "efr": before_after(records, error_free)}
 
 
 def summarize(records: Sequence[Mapping[str, Any]], variant: str) -> dict[str, Any]:
@@ -104,9 +98,7 @@ def summarize(records: Sequence[Mapping[str, Any]], variant: str) -> dict[str, A
 
 
 def progress(records: Sequence[Mapping[str, Any]]) -> str:
-    total = _figures(records)
-    fmt = lambda v: "-" if v is None else f"{100 * v:.0f}%"
-    return f"vulnerable {fmt(total['vulnerable']['before'])}->{fmt(total['vulnerable']['after'])}"
+    return f"vulnerable {arrow(_figures(records)['vulnerable'])}"
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -123,15 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     prompts = args.prompts or DEFAULT_PROMPTS.resolve()
     try:
-        if args.t_max < 0:
-            raise BenchError("--t-max must be 0 or more")
         if args.prompts is None and not prompts.exists():
             raise BenchError(f"no --prompts given, and the development split is not at {prompts}; "
                              "pass --prompts FILE (a CyberSecEval instruct or autocomplete .json)")
-        tasks = cyberseceval_tasks(prompts)
         languages = [l.strip() for l in (args.languages or "").split(",") if l.strip()]
-        tasks = select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], languages=languages,
-                       limit=args.limit)
+        tasks = runner.pick(cyberseceval_tasks(prompts), args, languages=languages)
     except (BenchError, TaskError) as exc:
         print(f"secgen bench {NAME}: error: {exc}", file=sys.stderr)
         return 2

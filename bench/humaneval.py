@@ -33,9 +33,9 @@ import sys
 from typing import Any, Mapping, Sequence
 
 from secgen.bench import runner
-from secgen.bench.runner import BenchError, RunConfig, after, before, rate
+from secgen.bench.runner import BenchError, RunConfig, after, arrow, before, before_after, error_free
 from secgen.bench.sandbox import SandboxLimits, run_python
-from secgen.bench.tasks import HUMANEVAL, Task, TaskError, humaneval_tasks, load_tasks, select
+from secgen.bench.tasks import HUMANEVAL, Task, TaskError, humaneval_tasks, load_tasks
 
 NAME = "humaneval"
 
@@ -67,10 +67,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for attempt in record["rounds"]:
             rounds[str(attempt["round"])] = rounds.get(str(attempt["round"]), 0) + 1
     return {
-        "pass@1": {"before": rate([bool(before(r)["passed"]) for r in tested]),
-                   "after": rate([bool(after(r)["passed"]) for r in tested])},
-        "efr": {"before": rate([not before(r)["blocking"] for r in records]),
-                "after": rate([not after(r)["blocking"] for r in records])},
+        "pass@1": before_after(tested, lambda attempt: bool(attempt["passed"])),
+        "efr": before_after(records, error_free),
         "table2": {"first_attempt": first_clean, "after_patch": clean_after - first_clean,
                    "not_error_free": len(records) - clean_after},
         "rounds": rounds,
@@ -80,9 +78,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def progress(records: Sequence[Mapping[str, Any]]) -> str:
     s = summarize(records)
-    fmt = lambda v: "-" if v is None else f"{100 * v:.0f}%"
-    return (f"pass@1 {fmt(s['pass@1']['before'])}->{fmt(s['pass@1']['after'])} "
-            f"EFR {fmt(s['efr']['before'])}->{fmt(s['efr']['after'])}")
+    return f"pass@1 {arrow(s['pass@1'])} EFR {arrow(s['efr'])}"
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -97,10 +93,7 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
-        if args.t_max < 0:
-            raise BenchError("--t-max must be 0 or more")
-        tasks = load_tasks(args.task_set) if args.task_set != HUMANEVAL else humaneval_tasks()
-        tasks = select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], limit=args.limit)
+        tasks = runner.pick(load_tasks(args.task_set) if args.task_set != HUMANEVAL else humaneval_tasks(), args)
     except (BenchError, TaskError) as exc:
         print(f"secgen bench {NAME}: error: {exc}", file=sys.stderr)
         return 2

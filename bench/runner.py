@@ -43,7 +43,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from secgen.analyzers import default_registry
 from secgen.analyzers.registry import DEFAULT_ANALYZERS, AnalyzerRegistry
-from secgen.bench.tasks import Task, TaskError
+from secgen.bench.tasks import Task, TaskError, select
 from secgen.engine.backend import Backend, GenerationParams
 from secgen.engine.loop import Attempt, LoopConfig, RepairLoop
 
@@ -241,6 +241,13 @@ def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tas
     return 0
 
 
+def pick(tasks: Sequence[Task], args: argparse.Namespace, *, languages: Sequence[str] = ()) -> list[Task]:
+    """The tasks the common options choose (``--tasks``, ``--limit``); the options checked first."""
+    if args.t_max < 0:
+        raise BenchError("--t-max must be 0 or more")
+    return select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], languages=languages, limit=args.limit)
+
+
 def before(record: Mapping[str, Any]) -> dict:
     return record["rounds"][0]
 
@@ -304,6 +311,30 @@ def command_line(argv: Sequence[str] | None, name: str) -> str:
 
 def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def before_after(records: Sequence[Mapping[str, Any]], value: Callable[[dict], Any],
+                 combine: Callable[[list], float | None] | None = None) -> dict[str, float | None]:
+    """One figure at the first attempt and at the loop's answer: ``combine`` (default :func:`rate`) of
+    ``value(attempt)`` over the records."""
+    combine = combine or rate
+    return {"before": combine([value(before(r)) for r in records]),
+            "after": combine([value(after(r)) for r in records])}
+
+
+def error_free(attempt: Mapping[str, Any]) -> bool:
+    return not attempt["blocking"]
+
+
+def mean(values: Sequence[float | None]) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def arrow(figure: Mapping[str, float | None]) -> str:
+    """``24%->23%``: a before/after fraction for a progress line."""
+    fmt = lambda v: "-" if v is None else f"{100 * v:.0f}%"
+    return f"{fmt(figure['before'])}->{fmt(figure['after'])}"
 
 
 def rate(values: Sequence[bool]) -> float | None:
