@@ -39,6 +39,30 @@ class Settings:
     icd: Mapping[str, Any] = field(default_factory=dict)  # IcdSettings fields, snake_case
 
 
+# object-valued settings: wire key -> (attribute, kind); kind is "str", "strs", "seconds",
+# ("one", choices) or ("many", choices)
+SVACE_KEYS = {"svace": ("svace", "str"), "svacer": ("svacer", "str"), "results": ("results", ("one", ("sarif", "native"))),
+              "svacerFlags": ("svacer_flags", "strs"), "analyzeTimeoutS": ("analyze_timeout_s", "seconds"),
+              "buildTimeoutS": ("build_timeout_s", "seconds")}
+ICD_KEYS = {"rules": ("rules", "str"), "semgrep": ("semgrep", "str"),
+            "semgrepLanguages": ("semgrep_languages", ("many", LANGUAGES)), "timeoutS": ("timeout_s", "seconds")}
+
+
+def _options_schema(keys: Mapping[str, tuple[str, Any]]) -> dict:
+    """The JSON schema of an options object, from its key map (one description of each key)."""
+    def schema(kind):
+        if kind == "str":
+            return {"type": "string"}
+        if kind == "strs":
+            return {"type": "array", "items": {"type": "string"}}
+        if kind == "seconds":
+            return {"type": "number"}
+        many, choices = kind[0] == "many", {"enum": list(kind[1])}
+        return {"type": "array", "items": choices} if many else choices
+    return {"type": "object", "additionalProperties": False,
+            "properties": {wire: schema(kind) for wire, (_, kind) in keys.items()}}
+
+
 # wire name -> (attribute, JSON schema, description)
 FIELDS: dict[str, tuple[str, dict, str]] = {
     "model": ("model", {"type": ["string", "null"]},
@@ -73,30 +97,14 @@ FIELDS: dict[str, tuple[str, dict, str]] = {
                             "properties": {"command": {"type": "string"}, "timeoutS": {"type": "number"}}}]}},
                        "Extra analyzers: name -> a command writing SARIF 2.1.0, with {file}, {dir} and {output} "
                        "placeholders (or {command, timeoutS}). They run on save; add the name to analyzers."),
-    "svace": ("svace", {"type": "object", "additionalProperties": False, "properties": {
-                  "svace": {"type": "string"}, "svacer": {"type": "string"},
-                  "results": {"enum": ["sarif", "native"]},
-                  "svacerFlags": {"type": "array", "items": {"type": "string"}},
-                  "analyzeTimeoutS": {"type": "number"}, "buildTimeoutS": {"type": "number"}}},
+    "svace": ("svace", _options_schema(SVACE_KEYS),
               "The Svace adapter: paths of svace and svacer, where results come from, Svacer's flags, "
               "timeouts. Add \"svace\" to analyzers to run it (on save)."),
-    "icd": ("icd", {"type": "object", "additionalProperties": False, "properties": {
-                "rules": {"type": "string"}, "semgrep": {"type": "string"},
-                "semgrepLanguages": {"type": "array", "items": {"enum": list(LANGUAGES)}},
-                "timeoutS": {"type": "number"}}},
+    "icd": ("icd", _options_schema(ICD_KEYS),
             "Meta's Insecure Code Detector (icd-regex, icd-semgrep): its rules folder (default: the installed "
             "codeshield's), the semgrep executable, the languages the Semgrep half runs on, and its timeout. "
             "Add \"icd-regex\" or \"icd-semgrep\" to analyzers to run them (icd-semgrep on save)."),
 }
-# object-valued settings: wire key -> (attribute, kind); kind is "str", "strs", "seconds",
-# ("one", choices) or ("many", choices)
-SVACE_KEYS = {"svace": ("svace", "str"), "svacer": ("svacer", "str"), "results": ("results", ("one", ("sarif", "native"))),
-              "svacerFlags": ("svacer_flags", "strs"), "analyzeTimeoutS": ("analyze_timeout_s", "seconds"),
-              "buildTimeoutS": ("build_timeout_s", "seconds")}
-ICD_KEYS = {"rules": ("rules", "str"), "semgrep": ("semgrep", "str"),
-            "semgrepLanguages": ("semgrep_languages", ("many", LANGUAGES)), "timeoutS": ("timeout_s", "seconds")}
-
-
 def _check(wire: str, value: Any) -> Any:
     """The attribute value for a wire value, or ValueError with the reason."""
     schema = FIELDS[wire][1]
