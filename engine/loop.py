@@ -26,6 +26,7 @@ Two kinds of task share the loop:
 from __future__ import annotations
 
 import re
+import textwrap
 import time
 from dataclasses import dataclass, field, replace
 from typing import Protocol, Sequence
@@ -210,8 +211,6 @@ class CompletionTask:
 def analyzable_fragment(code: str, *, max_lines: int = 120) -> str:
     """The longest dedented run of ``code``'s lines that Python parses (a snippet cut out of a file starts
     and ends anywhere, often inside a block); ``code`` itself when no run parses."""
-    import textwrap
-
     lines = code.splitlines(keepends=True)[-max_lines:]
     for length in range(len(lines), 0, -1):
         for start in range(0, len(lines) - length + 1):
