@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@echo "installing secgen and its dependencies (llama-cpp-python compiles once, ~5 min on 2 cores; pip caches it)"
-	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev,train]'
 	touch $(STAMP)
 
 # cppcheck (a Debian package) for the cppcheck analyzer; gcc and g++ are already needed to build llama-cpp-python.
@@ -36,7 +36,7 @@ demo: model
 	$(BIN)/secgen complete examples/complete_me.py --line 8 --column 5
 
 test: model
-	SECGEN_REQUIRE_MODEL=1 SECGEN_REQUIRE_TOOLS=1 $(BIN)/python -m pytest -ra
+	SECGEN_REQUIRE_MODEL=1 SECGEN_REQUIRE_TOOLS=1 SECGEN_REQUIRE_TRAIN=1 $(BIN)/python -m pytest -ra
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info bench-results

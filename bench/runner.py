@@ -284,7 +284,8 @@ def machine() -> dict:
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, default_feedback: str) -> None:
-    parser.add_argument("--model", default=None, help="catalog name, .gguf path, http(s):// server, fake:SCRIPT "
+    parser.add_argument("--model", default=None, help="catalog name, .gguf path, Hugging Face folder, http(s):// server, "
+                                                      "fake:SCRIPT "
                                                       "(default: $SECGEN_MODEL or the catalog default)")
     parser.add_argument("--feedback", default=default_feedback,
                         help=f"analyzers that give the loop its feedback: {', '.join(FEEDBACK_MODES)}, or a "

@@ -9,6 +9,8 @@ Backends are built from a model spec by :func:`open_backend` (one place that
 knows every backend), so callers never import a backend module directly:
 
 * a catalog name, a ``.gguf`` path or ``hf:REPO/FILE`` -> llama.cpp in-process;
+* a Hugging Face checkpoint folder (``config.json`` inside; ``hf-dir:PATH``)
+  -> transformers in-process (torch and transformers are the ``[train]`` extra);
 * ``http(s)://HOST[:PORT]`` -> an OpenAI-compatible server;
 * ``fake:PATH`` -> the scripted fake used by fast tests.
 
@@ -129,6 +131,10 @@ def open_backend(spec: str | None = None, **options) -> Backend:
         from secgen.engine.openai_http import OpenAIBackend
 
         return OpenAIBackend(model.url, **options)
+    if model.kind == "transformers":
+        from secgen.engine.transformers_backend import TransformersBackend
+
+        return TransformersBackend(model.path, **options)
     from secgen.engine.llama import LlamaBackend
 
     return LlamaBackend.from_spec(model, **options)

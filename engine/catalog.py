@@ -8,8 +8,11 @@ place we fetch from: the code never downloads from a model hub.
 
 A *model spec* is what a user types to pick a model (`--model`, a setting).
 `resolve_spec` turns it into a `ModelSpec`: a catalog name or alias, a path to
-a `.gguf` file, `hf:REPO/FILE` (left to a backend that can reach a hub),
-`fake:PATH` (a scripted fake backend), or an OpenAI-compatible server URL.
+a `.gguf` file, `hf:REPO/FILE` (left to a backend that can reach a hub), a
+Hugging Face checkpoint folder (one with `config.json`, such as the merged
+model `secgen train` writes; `hf-dir:PATH` says so explicitly), `fake:PATH` (a
+scripted fake backend), an OpenAI-compatible server URL, or the name of a model
+registered by `secgen train export` (:mod:`secgen.engine.local_models`).
 
 `check_model_file` is meant for load time, so it only does cheap checks: the
 file exists, has the catalogued size, starts with the GGUF magic, and its
@@ -140,7 +143,8 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-SpecKind = Literal["catalog", "gguf", "hf", "fake", "openai"]
+SpecKind = Literal["catalog", "gguf", "hf", "transformers", "fake", "openai"]
+HF_DIR_PREFIX = "hf-dir:"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +154,7 @@ class ModelSpec:
     - catalog: `entry`, and `path` where `pull` puts the assembled file
     - gguf: `path` to an existing local GGUF file
     - hf: `hf_repo` and `hf_file`; loading is the backend's business
+    - transformers: `path` to a Hugging Face checkpoint folder (it has `config.json`)
     - fake: `path` to a scripted fake backend script
     - openai: `url`, the base URL of an OpenAI-compatible server
     """
@@ -178,8 +183,16 @@ def resolve_spec(spec: str | None) -> ModelSpec:
     if text.lower() == "default" or find_entry(text):
         entry = get_entry(text)
         return ModelSpec(kind="catalog", text=text, entry=entry, path=model_path(entry))
+    local = _registered(text)
+    if local is not None:
+        return local
     if text.startswith("hf:"):
         return _resolve_hf(text)
+    if text.startswith(HF_DIR_PREFIX):
+        folder = text.removeprefix(HF_DIR_PREFIX).strip()
+        if not folder:
+            raise ModelError(f"{HF_DIR_PREFIX} spec needs a folder, e.g. {HF_DIR_PREFIX}runs/round1/merged")
+        return _resolve_hf_dir(text, Path(folder).expanduser())
     if text.startswith("fake:"):
         script = text.removeprefix("fake:").strip()
         if not script:
@@ -189,14 +202,38 @@ def resolve_spec(spec: str | None) -> ModelSpec:
         return ModelSpec(kind="openai", text=text, url=text.rstrip("/"))
     if text:
         path = Path(text).expanduser()
+        if path.is_dir():
+            return _resolve_hf_dir(text, path)
         if path.suffix.lower() == ".gguf":
             if not path.is_file():
                 raise ModelError(f"model file not found: {path}; check the path")
             return ModelSpec(kind="gguf", text=text, path=path)
     raise ModelError(
         f"unknown model {text!r}: use one of {_catalog_names()}, a path to a .gguf file, "
-        "hf:REPO/FILE, or an http(s):// server URL"
+        "hf:REPO/FILE, a Hugging Face model folder (hf-dir:PATH), or an http(s):// server URL"
     )
+
+
+def _registered(text: str) -> ModelSpec | None:
+    """A model registered by name (``secgen train export --name``): its GGUF, checked like any local file."""
+    from secgen.engine.local_models import find
+
+    model = find(text) if text and "/" not in text and not text.lower().endswith(".gguf") else None
+    if model is None:
+        return None
+    if not model.path.is_file():
+        raise ModelError(f"registered model {model.name!r} points at {model.path}, which is gone; export it again "
+                         "or `secgen model forget` it")
+    return ModelSpec(kind="gguf", text=text, path=model.path)
+
+
+def _resolve_hf_dir(text: str, folder: Path) -> ModelSpec:
+    if not folder.is_dir():
+        raise ModelError(f"model folder not found: {folder}; check the path")
+    if not (folder / "config.json").is_file():
+        raise ModelError(f"{folder} is not a Hugging Face model folder (no config.json); name a checkpoint folder "
+                         "(the merged model `secgen train export` writes) or a .gguf file")
+    return ModelSpec(kind="transformers", text=text, path=folder)
 
 
 def _resolve_hf(text: str) -> ModelSpec:

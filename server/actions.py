@@ -7,11 +7,13 @@
   every blocking finding.
 * "Suppress RULE with # nosec" (Bandit): a one-line edit, computed at once.
 * ``secgen.generate``: the comment block at the cursor becomes a task; the
-  loop's code is inserted below it through ``workspace/applyEdit``.
+  loop's code is inserted below it through ``workspace/applyEdit``. Once the
+  client has applied it, the opt-in collector may keep a preference pair
+  (:mod:`secgen.server.collect`).
 
 Edits are minimal (only the lines that change) and versioned, so a client
-will not apply them to a document that has changed since. Nothing is written
-to disk.
+will not apply them to a document that has changed since. No edit is written
+to disk: the client applies them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 from lsprotocol import types
 
 from secgen.engine.fix import fix_document
+from secgen.engine.prompts import generation_messages
 from secgen.server.app import SecgenServer
 from secgen.server.convert import is_ours, lsp_lines, units
 from secgen.server.diagnostics import findings_at, language_of
@@ -156,7 +159,8 @@ def register(server: SecgenServer) -> None:
         backend = await ls.wait_backend()
         if backend is None:
             return {"applied": False, "reason": f"no model: {ls.backend_error}"}
-        result = await ls.on_model_thread(ls.make_loop(backend).generate, task, language=language_of(document))
+        language = language_of(document)
+        result = await ls.on_model_thread(ls.make_loop(backend).generate, task, language=language)
         ls.stats.record_loop(result)
         if result.best is None:
             return {"applied": False, "reason": f"no code ({result.stop_reason})"}
@@ -169,5 +173,10 @@ def register(server: SecgenServer) -> None:
         edit = types.TextEdit(range=types.Range(start=at, end=at), new_text=code)
         applied = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
             edit=_versioned(uri, document.version, [edit]), label="secgen: generate"))
+        if applied.applied:  # the user's command, and the code is in: an acceptance (see secgen.server.collect)
+            kept = ls.pairs.collect(ls.settings, result, messages=generation_messages(task, language),
+                                    language=language, uri=uri)
+            if kept:
+                ls.stats.count("pairs", kept)
         return {"applied": bool(applied.applied), "clean": result.clean, "attempts": len(result.attempts),
                 "residual": [f.label() for f in result.residual]}

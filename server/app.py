@@ -33,7 +33,8 @@ from secgen import __version__
 from secgen.analyzers import Finding, default_registry
 from secgen.engine.backend import Backend, BackendError, GenerationParams, open_backend
 from secgen.engine.catalog import ModelError, inspect_model_file, resolve_spec
-from secgen.engine.loop import LoopConfig, RepairLoop
+from secgen.engine.loop import LoopConfig, LoopResult, RepairLoop
+from secgen.server.collect import PairCollector
 from secgen.server.settings import Settings, parse_settings
 from secgen.server.stats import ServerStats
 
@@ -68,6 +69,10 @@ class Suggestion:
     start_line: int
     text: str
     findings: tuple[Finding, ...]  # residual findings, in the coordinates of the document with the text inserted
+    language: str = "python"
+    result: LoopResult | None = None  # the loop's attempts, compacted (for the opt-in pair collector)
+    prefix_tail: str = ""  # the text around the cursor that a collected pair keeps (collect.fim_context)
+    suffix_head: str = ""
 
 
 @dataclass(kw_only=True)
@@ -94,6 +99,7 @@ class SecgenServer(LanguageServer):
         self.accepted: dict[str, Suggestion] = {}  # the latest accepted suggestions, by id
         self.in_flight: dict[str, object] = {}  # uri -> CancelToken of the completion running for it
         self.reported: set[str] = set()  # analyzer problems already shown to the user
+        self.pairs = PairCollector(self.show)  # off unless settings.collect_pairs
 
     # -- messages -------------------------------------------------------------------
 

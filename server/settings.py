@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Mapping
 
 from secgen.analyzers import SeverityPolicy
@@ -37,6 +38,8 @@ class Settings:
     sarif_analyzers: Mapping[str, dict] = field(default_factory=dict)  # name -> {"command", "timeoutS"}
     svace: Mapping[str, Any] = field(default_factory=dict)  # SvaceSettings fields, snake_case
     icd: Mapping[str, Any] = field(default_factory=dict)  # IcdSettings fields, snake_case
+    collect_pairs: bool = False  # keep preference pairs of accepted, repaired suggestions (server/collect.py)
+    collect_pairs_path: str | None = None  # where; None: the user data folder's pairs/editor-pairs.jsonl
 
 
 # object-valued settings: wire key -> (attribute, kind); kind is "str", "strs", "seconds",
@@ -66,12 +69,13 @@ def _options_schema(keys: Mapping[str, tuple[str, Any]]) -> dict:
 # wire name -> (attribute, JSON schema, description)
 FIELDS: dict[str, tuple[str, dict, str]] = {
     "model": ("model", {"type": ["string", "null"]},
-              "Model spec: a catalog name (0.5b, 1.5b), a .gguf path, hf:OWNER/REPO/FILE, an http(s):// "
-              "OpenAI-compatible server, or fake:SCRIPT.json. Null: $SECGEN_MODEL or the catalog default."),
+              "Model spec: a catalog name (0.5b, 1.5b), a .gguf path, hf:OWNER/REPO/FILE, a Hugging Face model "
+              "folder (config.json inside; needs the [train] extra), an http(s):// OpenAI-compatible server, or "
+              "fake:SCRIPT.json. Null: $SECGEN_MODEL or the catalog default."),
     "contextSize": ("context_size", {"type": "integer", "minimum": 512, "maximum": 131072},
-                    "Context window in tokens for the llama.cpp backend."),
+                    "Context window in tokens for the in-process backends (llama.cpp, transformers)."),
     "threads": ("threads", {"type": ["integer", "null"], "minimum": 1},
-                "CPU threads for llama.cpp; null: all cores."),
+                "CPU threads for the in-process backends; null: all cores (llama.cpp) or torch's default."),
     "maxTokens": ("max_tokens", {"type": "integer", "minimum": 1, "maximum": 4096},
                   "Tokens generated per attempt."),
     "tMax": ("t_max", {"type": "integer", "minimum": 0, "maximum": 10},
@@ -104,6 +108,13 @@ FIELDS: dict[str, tuple[str, dict, str]] = {
             "Meta's Insecure Code Detector (icd-regex, icd-semgrep): its rules folder (default: the installed "
             "codeshield's), the semgrep executable, the languages the Semgrep half runs on, and its timeout. "
             "Add \"icd-regex\" or \"icd-semgrep\" to analyzers to run them (icd-semgrep on save)."),
+    "collectPairs": ("collect_pairs", {"type": "boolean"},
+                     "Keep a preference pair (flawed attempt, repaired code) on this machine when you accept a "
+                     "suggestion or generated code that the repair loop made clean; training can learn from them. "
+                     "Off by default; nothing is sent anywhere."),
+    "collectPairsPath": ("collect_pairs_path", {"type": ["string", "null"]},
+                         "Where collected pairs go (JSON Lines, appended; an absolute path, ~ allowed). Null: "
+                         "pairs/editor-pairs.jsonl in the user data folder (~/.local/share/secgen on Linux)."),
 }
 def _check(wire: str, value: Any) -> Any:
     """The attribute value for a wire value, or ValueError with the reason."""
@@ -118,6 +129,10 @@ def _check(wire: str, value: Any) -> Any:
         return _options(value, SVACE_KEYS)
     if wire == "icd":
         return _options(value, ICD_KEYS)
+    if wire == "collectPairsPath" and isinstance(value, str) and value.strip():
+        if not Path(value.strip()).expanduser().is_absolute():
+            raise ValueError("must be an absolute path (~ allowed) or null")
+        return value.strip()
     if wire == "analyzers":
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise ValueError("must be a list of analyzer names")
@@ -127,6 +142,10 @@ def _check(wire: str, value: Any) -> Any:
             raise ValueError(f"must be one of {', '.join(map(str, schema['enum']))}")
         return value
     kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    if kinds == ["boolean"]:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
     if value is None and "null" in kinds:
         return None
     if "string" in kinds and isinstance(value, str):

@@ -5,7 +5,7 @@ Stages: ``completion`` (a whole completion request), ``generation`` and
 by its round), ``diagnostics`` (one document analysis). Counts: suggestions
 offered, repaired (clean after at least one repair round), residual (offered
 with blocking findings), hidden (withheld by the residual policy), accepted,
-cancelled. Thread-safe: the model runs in worker threads.
+cancelled, and pairs (kept by the opt-in collector, once there are any). Thread-safe: the model runs in worker threads.
 """
 
 from __future__ import annotations

@@ -114,3 +114,29 @@ def _wait_until_ready(process, url, log_path, *, deadline: float) -> None:
         except subprocess.TimeoutExpired:
             continue
         pytest.fail(f"model server exited with {process.returncode}; log:\n{log_path.read_text(errors='replace')}")
+
+
+TINY_CONFIG = dict(hidden_size=256, intermediate_size=512, num_hidden_layers=2, num_attention_heads=4,
+                   num_key_value_heads=2, max_position_embeddings=2048, rope_theta=1000000.0,
+                   rms_norm_eps=1e-6, tie_word_embeddings=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(default_model_path, tmp_path_factory):
+    """A tiny Qwen2 model in a Hugging Face folder: random weights from a small config (2 layers, width
+    256, so every matrix is a whole number of Q4_K blocks) and the real Qwen tokenizer and chat template,
+    read from the default model's GGUF. The training pipeline's tests run on it in seconds."""
+    if os.environ.get("SECGEN_REQUIRE_TRAIN") != "1":  # CI installs the [train] extra and sets it
+        pytest.importorskip("transformers", reason="the [train] extra is not installed")
+    import torch
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    folder = tmp_path_factory.mktemp("tiny-qwen2")
+    tokenizer = AutoTokenizer.from_pretrained(default_model_path.parent, gguf_file=default_model_path.name,
+                                              local_files_only=True)
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=len(tokenizer), bos_token_id=tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+                         eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"), **TINY_CONFIG)
+    Qwen2ForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -107,6 +107,28 @@ def test_fake_spec_keeps_the_script_path() -> None:
         resolve_spec("fake:")
 
 
+def test_a_hugging_face_folder_resolves_to_transformers(tmp_path: Path) -> None:
+    folder = tmp_path / "merged"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    for spec in (str(folder), f"hf-dir:{folder}", f" hf-dir:{folder} "):
+        resolved = resolve_spec(spec)
+        assert (resolved.kind, resolved.path, resolved.label) == ("transformers", folder, str(folder))
+
+
+@pytest.mark.parametrize("prefix", ["", "hf-dir:"])
+def test_a_folder_without_config_json_names_it(tmp_path: Path, prefix: str) -> None:
+    with pytest.raises(ModelError, match=r"not a Hugging Face model folder \(no config.json\)"):
+        resolve_spec(f"{prefix}{tmp_path}")
+
+
+def test_hf_dir_needs_an_existing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="model folder not found"):
+        resolve_spec(f"hf-dir:{tmp_path / 'missing'}")
+    with pytest.raises(ModelError, match="needs a folder"):
+        resolve_spec("hf-dir:")
+
+
 @pytest.mark.parametrize(
     ("spec", "url"),
     [
@@ -128,6 +150,7 @@ def test_unknown_spec_names_every_way_to_fix_it(spec: str) -> None:
     assert "qwen2.5-coder-0.5b-instruct-q4_k_m" in message and "0.5b" in message
     assert "a path to a .gguf file" in message
     assert "hf:REPO/FILE" in message and "http(s)://" in message
+    assert "Hugging Face model folder (hf-dir:PATH)" in message
 
 
 def test_model_dir_defaults_to_the_user_cache(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,6 +137,7 @@ def test_fix_keeps_the_original_when_the_repair_is_no_better(tmp_path, script, c
     (["generate", "x", "--model", "nonsense-model"], "unknown model 'nonsense-model'"),
     (["generate", "x", "--model", "/tmp/missing.gguf"], "model file not found"),
     (["generate", "x", "--model", "fake:/nonexistent.json"], "cannot read fake backend script"),
+    (["generate", "x", "--model", "hf-dir:/nonexistent/merged"], "model folder not found"),
     (["check", "--block-at", "severe", "setup.py"], "unknown severity 'severe'"),
     (["check", "setup.py", "--sarif-analyzer", "bandit -f sarif {file}"], "expected NAME=COMMAND"),
     (["check", "setup.py", "--sarif-analyzer", "b=bandit {file}", "--analyzer-timeout", "0"], "--analyzer-timeout must be"),
@@ -145,6 +146,13 @@ def test_user_errors_are_one_line_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_model_serve_sends_a_hugging_face_folder_to_model(tmp_path, capsys):
+    (tmp_path / "config.json").write_text("{}")
+    assert main(["model", "serve", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "needs a .gguf file" in err and "pass it to --model directly" in err and err.count("\n") == 1
 
 
 def test_binary_file_and_bad_position(tmp_path, capsys, script):
