@@ -21,6 +21,7 @@ newer request cancels the one in flight (the editor only wants the latest).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
@@ -50,6 +51,44 @@ class CancelToken:
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise Cancelled()
+
+
+class ModelTurns:
+    """Turn-taking on one in-process model: one request at a time, and a newer one interrupts the one in flight.
+
+    ``with turns.claim(cancel) as check:`` cancels the request holding the model, waits for it to let go,
+    and yields ``check``, which raises :class:`Cancelled` once this request is interrupted by a newer one or
+    ``cancel`` is cancelled; a backend calls it between tokens.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # held while a request uses the model
+        self._state = threading.Lock()
+        self._in_flight: CancelToken | None = None
+
+    def interrupt(self) -> None:
+        with self._state:
+            if self._in_flight is not None:
+                self._in_flight.cancel()
+
+    @contextlib.contextmanager
+    def claim(self, cancel: CancelToken | None = None):
+        mine = CancelToken()
+        with self._state:
+            if self._in_flight is not None:
+                self._in_flight.cancel()
+            self._in_flight = mine
+        with self.lock:
+            def check():
+                if mine.cancelled or (cancel is not None and cancel.cancelled):
+                    raise Cancelled()
+            check()
+            try:
+                yield check
+            finally:
+                with self._state:
+                    if self._in_flight is mine:
+                        self._in_flight = None
 
 
 @dataclass(frozen=True, kw_only=True)

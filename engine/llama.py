@@ -26,7 +26,7 @@ import threading
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from secgen.engine.backend import BackendError, Cancelled, CancelToken, ChatMessage, GenerationParams
+from secgen.engine.backend import BackendError, CancelToken, ChatMessage, GenerationParams, ModelTurns
 from secgen.engine.catalog import CATALOG, ModelError, ModelSpec, check_model_file
 from secgen.engine.prompts import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
@@ -63,9 +63,7 @@ class LlamaBackend:
                  extra_buffer_types: bool = False, verbose: bool = False, llama=None) -> None:
         self.name = f"llama.cpp:{Path(model_path).name}"
         self.model_path = Path(model_path)
-        self._lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._in_flight: CancelToken | None = None
+        self._turns = ModelTurns()
         if llama is not None:
             self.llm = llama
             return
@@ -124,29 +122,9 @@ class LlamaBackend:
             pre = pre[-(budget - keep_suffix):] if budget > keep_suffix else []
         return [self._token(FIM_PREFIX), *pre, self._token(FIM_SUFFIX), *suf, self._token(FIM_MIDDLE)]
 
-    @contextlib.contextmanager
-    def _turn(self, cancel: CancelToken | None):
-        """Claim the model: interrupt whoever holds it, then wait for the lock."""
-        mine = CancelToken()
-        with self._state_lock:
-            if self._in_flight is not None:
-                self._in_flight.cancel()
-            self._in_flight = mine
-        with self._lock:
-            def check():
-                if mine.cancelled or (cancel is not None and cancel.cancelled):
-                    raise Cancelled()
-            check()
-            try:
-                yield check
-            finally:
-                with self._state_lock:
-                    if self._in_flight is mine:
-                        self._in_flight = None
-
     def fim(self, prefix: str, suffix: str, params: GenerationParams,
             cancel: CancelToken | None = None) -> Iterator[str]:
-        with self._turn(cancel) as check:
+        with self._turns.claim(cancel) as check:
             tokens = self.fim_tokens(prefix, suffix, params.max_tokens)
             stream = self.llm.create_completion(tokens, max_tokens=params.max_tokens, temperature=params.temperature,
                                                 top_p=params.top_p, stop=list(params.stop), seed=params.seed,
@@ -157,7 +135,7 @@ class LlamaBackend:
 
     def chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
              cancel: CancelToken | None = None) -> Iterator[str]:
-        with self._turn(cancel) as check:
+        with self._turns.claim(cancel) as check:
             stream = self.llm.create_chat_completion(
                 [{"role": m.role, "content": m.content} for m in messages], max_tokens=params.max_tokens,
                 temperature=params.temperature, top_p=params.top_p, stop=list(params.stop) or None,

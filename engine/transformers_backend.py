@@ -35,11 +35,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from secgen.engine.backend import BackendError, Cancelled, CancelToken, ChatMessage, GenerationParams
+from secgen.engine.backend import BackendError, CancelToken, ChatMessage, GenerationParams, ModelTurns
 from secgen.engine.prompts import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 TRAIN_EXTRA = "install the [train] extra: pip install -e '.[train]'"
@@ -57,9 +56,7 @@ class TransformersBackend:
                  n_ctx: int = 4096, n_threads: int | None = None) -> None:
         self.folder = Path(folder).expanduser()
         self.name = f"transformers:{self.folder.name}"
-        self._lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._in_flight: CancelToken | None = None
+        self._turns = ModelTurns()
         try:
             import torch
             import transformers
@@ -129,34 +126,14 @@ class TransformersBackend:
 
     # -- requests -----------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _turn(self, cancel: CancelToken | None):
-        """Claim the model: interrupt whoever holds it, then wait for the lock."""
-        mine = CancelToken()
-        with self._state_lock:
-            if self._in_flight is not None:
-                self._in_flight.cancel()
-            self._in_flight = mine
-        with self._lock:
-            def check():
-                if mine.cancelled or (cancel is not None and cancel.cancelled):
-                    raise Cancelled()
-            check()
-            try:
-                yield check
-            finally:
-                with self._state_lock:
-                    if self._in_flight is mine:
-                        self._in_flight = None
-
     def fim(self, prefix: str, suffix: str, params: GenerationParams,
             cancel: CancelToken | None = None) -> Iterator[str]:
-        with self._turn(cancel) as check:
+        with self._turns.claim(cancel) as check:
             yield from self._generate(self.fim_tokens(prefix, suffix, params.max_tokens), params, check)
 
     def chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
              cancel: CancelToken | None = None) -> Iterator[str]:
-        with self._turn(cancel) as check:
+        with self._turns.claim(cancel) as check:
             yield from self._generate(self.chat_tokens(messages, params.max_tokens), params, check)
 
     def _generate(self, prompt: list[int], params: GenerationParams, check) -> Iterator[str]:
@@ -193,10 +170,8 @@ class TransformersBackend:
             yield rest
 
     def close(self) -> None:
-        with self._state_lock:
-            if self._in_flight is not None:
-                self._in_flight.cancel()
-        with self._lock:
+        self._turns.interrupt()
+        with self._turns.lock:
             self.model = None
         with contextlib.suppress(Exception):
             if self.device.startswith("cuda"):
