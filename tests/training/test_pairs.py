@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from secgen.bench.tasks import Task
+from secgen.bench.tasks import Task, write_task_file
 from secgen.engine.prompts import generation_messages
 from secgen.training.pairs import (PairError, PreferencePair, append_pairs, dedupe, is_validation_task,
                                    pairs_from_record, pairs_from_results, read_pairs, split_by_task, write_pairs)
@@ -185,3 +185,20 @@ def test_bad_lines_are_named(tmp_path):
         read_pairs(path)
     with pytest.raises(PairError, match="cannot read pairs"):
         read_pairs(tmp_path / "missing.jsonl")
+
+
+def test_runs_of_one_task_are_pooled_before_pairing(tmp_path):
+    """A greedy run that wrote only flawed code and a sampled run that wrote clean code make a pair together."""
+    from secgen.training.mine import pairs_from_runs
+
+    task_file = tmp_path / "tasks.jsonl"
+    write_task_file([Task(task_id="T/1", prompt="Write f.", source="test")], task_file)
+    for name, code, blocking in (("greedy", "import os\nos.system(x)\n", [{"analyzer": "bandit", "rule_id": "B605",
+                                                                             "cwe": 78, "line": 2}]),
+                                 ("sampled", "import subprocess\n", [])):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"header": {}}) + "\n" + json.dumps(
+            {"task_id": "T/1", "language": "python", "rounds": [{"round": 0, "code": code, "blocking": blocking}]}) + "\n")
+    alone, _ = pairs_from_runs([tmp_path / "greedy.jsonl"], [str(task_file)])
+    pooled, stats = pairs_from_runs([tmp_path / "greedy.jsonl", tmp_path / "sampled.jsonl"], [str(task_file)])
+    assert alone == [] and len(pooled) == 1 and stats["tasks_with_pairs"] == 1
+    assert "os.system" in pooled[0].rejected and "subprocess" in pooled[0].chosen

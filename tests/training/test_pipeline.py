@@ -116,3 +116,22 @@ def test_export_without_an_adapter_is_one_clear_error(work, tmp_path, capsys):
     assert status == 2
     err = capsys.readouterr().err
     assert "no LoRA adapter" in err and "secgen train dpo" in err and "Traceback" not in err
+
+
+def test_iterate_mines_each_round_with_the_last_rounds_model(work, monkeypatch, tmp_path, capsys):
+    root = work["root"]
+    monkeypatch.setenv("SECGEN_MODEL_DIR", str(tmp_path / "models"))
+    status = train(["iterate", "--rounds", "2", "--tasks", str(root / "tasks.jsonl"), "--base", str(work["tiny"]),
+                    "--model", f"fake:{root / 'script.json'}", "--feedback", "bandit", "--t-max", "1",
+                    "--max-tokens", "16", "--pairs", str(root / "mine" / "pairs.jsonl"),
+                    "--tokenizer-gguf", str(work["tokenizer"]), "--validation", "0.34", "--max-steps", "1",
+                    "--grad-accum", "1", "--max-length", "256", "--name", "tiny-it", "--out", str(tmp_path / "it")])
+    assert status == 0, capsys.readouterr().err
+    rounds = json.loads((tmp_path / "it" / "iterate-summary.json").read_text())
+    assert [r["round"] for r in rounds] == [1, 2]
+    assert rounds[0]["mined_with"].startswith("fake:") and rounds[0]["pairs"]["pairs"] == 3
+    # round 2 mined with round 1's exported GGUF and trained on top of round 1's merged model
+    assert rounds[1]["mined_with"] == rounds[0]["export"]["gguf"]
+    assert rounds[1]["dpo"]["base"] == rounds[0]["export"]["merged"]
+    assert all(math.isfinite(r["dpo"]["train"]["loss_last"]) for r in rounds)
+    assert (tmp_path / "it" / "round-2" / "export" / "tiny-it-r2-q4_k_m.gguf").is_file()
