@@ -105,7 +105,8 @@ def last_complete_checkpoint(folder: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
-def _marker_callback():
+def _marker_callback(elapsed):
+    """``elapsed()`` is the run's training time so far (earlier invocations included), kept in each marker."""
     from transformers import TrainerCallback
 
     class MarkComplete(TrainerCallback):
@@ -114,10 +115,23 @@ def _marker_callback():
         def on_save(self, args, state, control, **kwargs):
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
             if folder.is_dir():
-                _write_atomic(folder / COMPLETE, f"step {state.global_step}\n")
+                _write_atomic(folder / COMPLETE, f"step {state.global_step}\nseconds {elapsed():.1f}\n")
             return control
 
     return MarkComplete()
+
+
+def seconds_before(checkpoint: Path | None) -> float:
+    """Training time recorded in a checkpoint's marker (0 when none or unreadable)."""
+    if checkpoint is None:
+        return 0.0
+    try:
+        for line in (checkpoint / COMPLETE).read_text(encoding="utf-8").splitlines():
+            if line.startswith("seconds "):
+                return float(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -176,10 +190,12 @@ def train(pairs: Sequence[PreferencePair], validation: Sequence[PreferencePair],
     train_set = Dataset.from_list([as_example(p) for p in pairs])
     scored = sorted(validation, key=lambda p: p.key)[:settings.max_eval_pairs]
     eval_set = Dataset.from_list([as_example(p) for p in scored]) if scored else None
+    marker = _marker_callback(lambda: earlier + time.perf_counter() - clock)
     trainer = DPOTrainer(model=model, args=_config(settings, paths, device, dtype, eval_set is not None),
                          train_dataset=train_set, eval_dataset=eval_set, processing_class=tokenizer,
-                         peft_config=lora, callbacks=[_marker_callback()])
+                         peft_config=lora, callbacks=[marker])
     resume = last_complete_checkpoint(paths.checkpoints)
+    earlier = seconds_before(resume)
     if resume is not None:
         print(f"resuming from {resume}", file=sys.stderr)
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -193,7 +209,8 @@ def train(pairs: Sequence[PreferencePair], validation: Sequence[PreferencePair],
                   "train_tasks": len({p.task_id for p in pairs}),
                   "validation_tasks": len({p.task_id for p in validation})},
         "steps": trainer.state.global_step, "resumed_from": str(resume) if resume else None,
-        "started": started, "seconds": round(time.perf_counter() - clock, 1),
+        "started": started, "seconds": round(earlier + time.perf_counter() - clock, 1),
+        "seconds_this_invocation": round(time.perf_counter() - clock, 1),
         "train": _train_figures(history), "validation": _eval_figures(final),
         "adapter": str(paths.adapter),
     }

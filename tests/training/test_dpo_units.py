@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from secgen.training.dpo import COMPLETE, as_example, last_complete_checkpoint, plot_loss
+from secgen.training.dpo import COMPLETE, as_example, last_complete_checkpoint, plot_loss, seconds_before
 from secgen.training.pairs import PreferencePair
 
 
@@ -33,3 +33,10 @@ def test_pairs_become_conversational_examples():
     assert example == {"prompt": [{"role": "user", "content": "q"}],
                        "chosen": [{"role": "assistant", "content": "good"}],
                        "rejected": [{"role": "assistant", "content": "bad"}]}
+
+
+def test_training_time_is_read_back_from_the_marker(tmp_path):
+    (tmp_path / COMPLETE).write_text("step 4\nseconds 123.5\n")
+    assert seconds_before(tmp_path) == 123.5
+    (tmp_path / COMPLETE).write_text("step 4\n")  # a marker from before the time was kept
+    assert seconds_before(tmp_path) == 0.0 and seconds_before(None) == 0.0

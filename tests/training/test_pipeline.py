@@ -74,6 +74,7 @@ def test_dpo_two_steps_finite_loss_then_resume(work, capsys):
     assert train([*common, "--max-steps", "3"]) == 0, capsys.readouterr().err
     resumed = json.loads((root / "dpo" / "summary.json").read_text())
     assert resumed["resumed_from"].endswith("checkpoint-2") and resumed["steps"] == 3
+    assert resumed["seconds"] > resumed["seconds_this_invocation"]  # the first invocation's time is carried
     assert not (root / "dpo" / "checkpoints" / "checkpoint-9").exists()
 
 
