@@ -111,6 +111,9 @@ async def resolve(ls: SecgenServer, action: types.CodeAction) -> types.CodeActio
     loop = ls.make_loop(backend)
     result = await ls.on_model_thread(fix_document, text, loop, language=language_of(document),
                                      path=document.path, only=only)
+    for region in result.regions:
+        ls.stats.record_loop(region.result)
+    ls.notify_status()
     fixed = result.fixed if text.endswith("\n") else result.fixed[:-1] if result.fixed.endswith("\n") else result.fixed
     edits = line_edits(text, fixed)
     if edits:
@@ -162,6 +165,7 @@ def register(server: SecgenServer) -> None:
         language = language_of(document)
         result = await ls.on_model_thread(ls.make_loop(backend).generate, task, language=language)
         ls.stats.record_loop(result)
+        ls.notify_status()
         if result.best is None:
             return {"applied": False, "reason": f"no code ({result.stop_reason})"}
         code = "".join(indent + l if l.strip() else l for l in result.text.splitlines(keepends=True))

@@ -11,7 +11,11 @@ Handlers (one feature per module: ``diagnostics``, ``completions``,
 * the model loads in the background after ``initialized``, with ``$/progress``;
   if it cannot load, the reason goes to ``window/showMessage`` once and every
   feature that does not need the model keeps working;
-* errors in the user's settings are shown and replaced by defaults.
+* errors in the user's settings are shown and replaced by defaults;
+* the ``secgen/status`` notification tells the client's status bar what the
+  model is doing (loading, ready, failed), the last completion's latency and
+  the counts of suggestions and repairs; it is sent when a load starts and
+  ends and after every completion, fix and generation.
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ class SecgenServer(LanguageServer):
         self.stats = ServerStats()
         self.backend: Backend | None = None
         self.backend_error: str | None = None
+        self.model_state = "loading"  # loading | ready | failed (what secgen/status reports)
+        self.model_message: str | None = None
         self._backend_ready: asyncio.Event | None = None
         self._model_thread: ThreadPoolExecutor | None = None
         self.documents: dict[str, DocumentState] = {}
@@ -106,6 +112,22 @@ class SecgenServer(LanguageServer):
     def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
         log.warning("%s", message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=f"secgen: {message}"))
+
+    def model_status(self) -> dict:
+        return {"state": self.model_state, "name": getattr(self.backend, "name", None) or self.settings.model,
+                "error": self.backend_error, "message": self.model_message}
+
+    def status(self) -> dict:
+        """The ``secgen/status`` notification's params."""
+        snapshot = self.stats.snapshot()
+        last = snapshot["latency"].get("completion", {}).get("last_ms")
+        return {"model": self.model_status(), "lastLatencyMs": last, "counts": snapshot["counts"]}
+
+    def notify_status(self) -> None:
+        try:
+            self.protocol.notify("secgen/status", self.status())
+        except Exception as exc:  # the transport is gone (shutdown): nothing to tell
+            log.debug("secgen/status not sent: %s", exc)
 
     def show_once(self, key: str, message: str) -> None:
         if key not in self.reported:
@@ -163,6 +185,8 @@ class SecgenServer(LanguageServer):
 
     async def load_backend(self) -> None:
         self.backend_ready.clear()
+        self.model_state, self.model_message = "loading", self.settings.model or "default model"
+        self.notify_status()
         token = f"secgen-model-{uuid.uuid4()}"
         progress = bool(self.client_capabilities.window and self.client_capabilities.window.work_done_progress)
         if progress:
@@ -177,6 +201,7 @@ class SecgenServer(LanguageServer):
         event_loop = asyncio.get_running_loop()
 
         def report(message: str) -> None:  # called on the model thread; the transport belongs to the event loop
+            self.model_message = message
             if progress:
                 event_loop.call_soon_threadsafe(self.work_done_progress.report, token,
                                                 types.WorkDoneProgressReport(message=message))
@@ -197,7 +222,10 @@ class SecgenServer(LanguageServer):
             if progress:
                 self.work_done_progress.end(token, types.WorkDoneProgressEnd(
                     message="ready" if self.backend else "failed"))
+            self.model_state = "ready" if self.backend else "failed"
+            self.model_message = None
             self.backend_ready.set()
+            self.notify_status()
 
     def _open_backend(self, report) -> Backend:
         settings = self.settings

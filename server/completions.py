@@ -31,6 +31,13 @@ ACCEPT_COMMAND = "secgen.accepted"
 
 
 async def suggest(ls: SecgenServer, uri: str, position: types.Position) -> Suggestion | None:
+    try:
+        return await _suggest(ls, uri, position)
+    finally:
+        ls.notify_status()
+
+
+async def _suggest(ls: SecgenServer, uri: str, position: types.Position) -> Suggestion | None:
     document = ls.document(uri)
     if document is None:
         return None
@@ -161,6 +168,5 @@ def register(server: SecgenServer) -> None:
     @server.feature("secgen/stats")
     def stats(ls: SecgenServer, params=None):
         data = ls.stats.snapshot()
-        data["model"] = {"ready": ls.backend is not None, "error": ls.backend_error,
-                         "name": getattr(ls.backend, "name", None)}
+        data["model"] = ls.model_status() | {"ready": ls.backend is not None}
         return data

@@ -6,7 +6,8 @@
 
 The server (pygls 2) offers inline and plain completions through the repair
 loop, analyzer diagnostics, "Fix with analyzer" code actions, the
-``secgen.generate`` command and the ``secgen/stats`` request; see the modules
+``secgen.generate`` command, the ``secgen/stats`` request and the ``secgen/status``
+notification (model state, last latency, repairs: for status bars); see the modules
 ``completions``, ``diagnostics`` and ``actions`` beside this one. Settings come
 from ``initializationOptions`` and ``workspace/configuration`` (section
 ``secgen``; schema in ``settings.schema.json``).

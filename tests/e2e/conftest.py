@@ -30,6 +30,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 SERVER_COMMAND = [sys.executable, "-m", "secgen.server.lsp", "--stdio"]
+STATUS = "secgen/status"
 TIMEOUT_S = 10.0  # a generous bound for what should take well under a second
 
 
@@ -45,6 +46,7 @@ class E2EClient(LanguageClient):
         super().__init__(*args, **kwargs)
         self.published: list[types.PublishDiagnosticsParams] = []
         self.edits: list[types.ApplyWorkspaceEditParams] = []
+        self.statuses: list[dict] = []  # every secgen/status notification's params
         self.server_capabilities: types.ServerCapabilities | None = None
 
     # -- waiting ---------------------------------------------------------------------
@@ -71,6 +73,12 @@ class E2EClient(LanguageClient):
         def found():
             return next((m for m in self.messages[after:] if match(m)), None)
         return await self._until(types.WINDOW_SHOW_MESSAGE, found, "matching window/showMessage", timeout)
+
+    async def status(self, match=lambda s: True, *, after: int = 0, timeout: float = TIMEOUT_S) -> dict:
+        """The first secgen/status (from index ``after``) that ``match`` accepts."""
+        def found():
+            return next((s for s in self.statuses[after:] if match(s)), None)
+        return await self._until(STATUS, found, "matching secgen/status", timeout)
 
     async def model_loaded(self, timeout: float = TIMEOUT_S) -> str:
         """Wait for the end of the model-load progress; its message ("ready" or "failed")."""
@@ -144,6 +152,10 @@ def _record_publish(client: E2EClient, params: types.PublishDiagnosticsParams):
     client.published.append(params)
 
 
+def _record_status(client: E2EClient, params):
+    client.statuses.append(plain(params))
+
+
 def _apply_edit(client: E2EClient, params: types.ApplyWorkspaceEditParams):
     client.edits.append(params)
     return types.ApplyWorkspaceEditResult(applied=True)
@@ -153,7 +165,8 @@ def make_client() -> E2EClient:
     client = E2EClient(converter_factory=default_converter)
     register_lsp_features(client, {**DEFAULT_CLIENT_FEATURES,
                                    types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record_publish,
-                                   types.WORKSPACE_APPLY_EDIT: _apply_edit})
+                                   types.WORKSPACE_APPLY_EDIT: _apply_edit,
+                                   STATUS: _record_status})
     return client
 
 
