@@ -84,11 +84,16 @@ def list_actions(ls: SecgenServer, params: types.CodeActionParams) -> list[types
                 actions.append(types.CodeAction(title=f"Suppress {d.code} with # nosec",
                                                 kind=types.CodeActionKind.QuickFix, diagnostics=[d],
                                                 edit=_versioned(uri, document.version, [edit])))
-    if ours or ls.state(uri).findings:
+    if any(ls.settings.policy.is_blocking(f) for f in ls.state(uri).findings):
         actions.append(types.CodeAction(title="Fix all analyzer findings in this file",
                                         kind=types.CodeActionKind.SourceFixAll,
                                         data={"kind": FIX_ALL, "uri": uri, "version": document.version}))
-    return actions
+    return [a for a in actions if _wanted(a.kind, params.context.only)]
+
+
+def _wanted(kind: str, only) -> bool:
+    """LSP's ``only`` filter: a kind is wanted when it is one of ``only`` or below one (``source`` covers ``source.fixAll``)."""
+    return not only or any(kind == k or kind.startswith(f"{k}.") for k in only)
 
 
 async def resolve(ls: SecgenServer, action: types.CodeAction) -> types.CodeAction:

@@ -28,9 +28,12 @@ import uuid
 from urllib.parse import unquote
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+import attrs
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.workspace import TextDocument
 
 from secgen import __version__
@@ -88,9 +91,32 @@ class DocumentState:
     analysis: asyncio.Task | None = None
 
 
+@attrs.define
+class OwnRequest:
+    """A request to one of secgen's own methods, whose ``params`` may be left out (JSON-RPC allows it).
+
+    pygls' fallback type requires ``params``; a ``secgen/stats`` sent without
+    them failed to deserialize and went unanswered.
+    """
+
+    id: int | str
+    method: str
+    jsonrpc: str
+    params: Any = None
+
+
+OWN_REQUESTS = frozenset({"secgen/stats"})
+
+
+class SecgenProtocol(LanguageServerProtocol):
+    def get_message_type(self, method: str):
+        return OwnRequest if method in OWN_REQUESTS else super().get_message_type(method)
+
+
 class SecgenServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("secgen", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("secgen", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=SecgenProtocol)
         self.settings = Settings()
         self.registry = default_registry()
         self.stats = ServerStats()

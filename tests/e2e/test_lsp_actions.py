@@ -66,6 +66,22 @@ async def test_resolved_fix_applied_by_the_client_removes_the_finding(client, ap
     assert await _codes_after(client, 2) == {"B404", "B603"}
 
 
+async def test_only_filter_and_no_fix_all_without_blocking_findings(client):
+    b602 = await _open_with_b602(client)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=URI), range=b602.range,
+        context=types.CodeActionContext(diagnostics=[b602], only=[types.CodeActionKind.Source])))
+    assert [a.title for a in actions] == ["Fix all analyzer findings in this file"]  # source covers source.fixAll
+    # a file whose only finding is informational (B404, import subprocess) gets no "Fix all"
+    client.replace(URI, FIXED, version=2)
+    published = await client.publish(URI, lambda p: p.version == 2)
+    low = [d for d in published.diagnostics if d.code == "B404"]
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=URI), range=low[0].range,
+        context=types.CodeActionContext(diagnostics=low)))
+    assert "Fix all analyzer findings in this file" not in [a.title for a in actions]
+
+
 async def test_suppress_edit_removes_the_finding(client, apply_edits):
     # the emoji makes the edit's end column differ in UTF-16 and code points
     text = INSECURE.replace("cmd, shell", '"😀" + cmd, shell')

@@ -14,6 +14,7 @@ URI = "file:///tmp/secgen-e2e/status.py"
 
 
 async def test_status_is_sent_before_and_after_the_model_load(client):
+    await client.status(lambda s: s["model"]["state"] == "ready")  # sent just after the load's progress ends
     first, second = client.statuses[:2]
     assert first["model"]["state"] == "loading" and first["model"]["message"]
     assert second["model"]["state"] == "ready" and second["model"]["error"] is None
@@ -37,3 +38,44 @@ async def test_status_reports_a_failed_load(client):
     status = await client.status(lambda s: s["model"]["state"] == "failed")
     assert "/nonexistent/m.gguf" in status["model"]["error"]
     assert [s["model"]["state"] for s in client.statuses][-1] == "failed"
+
+
+
+def test_stats_without_params_is_answered(tmp_path):
+    """JSON-RPC lets a request leave ``params`` out; pygls' generic request type required them, and no answer came.
+
+    Raw bytes over the real server's stdio, since LSP client libraries always send ``params``.
+    """
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.json"
+    script.write_text("{}")
+    server = subprocess.Popen([sys.executable, "-m", "secgen.server.lsp", "--stdio"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def send(message):
+        body = json.dumps(message).encode()
+        server.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        server.stdin.flush()
+
+    def receive():
+        length = 0
+        while (line := server.stdout.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        return json.loads(server.stdout.read(length))
+
+    try:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+              "params": {"capabilities": {}, "initializationOptions": {"model": f"fake:{script}"}}})
+        send({"jsonrpc": "2.0", "id": 2, "method": "secgen/stats"})
+        messages = [receive() for _ in range(2)]  # the initialize result, then the answer (or, before, a popup)
+        answer = next((m for m in messages if m.get("id") == 2), None)
+        assert answer is not None and "result" in answer, messages
+        assert "counts" in answer["result"] and answer["result"]["model"]["state"] == "loading"  # no initialized yet
+        assert not any(m.get("method") == "window/showMessage" for m in messages), messages
+    finally:
+        server.kill()
+        server.wait()

@@ -42,7 +42,7 @@ def write_init(path: Path, *, model: str | None, log_file: Path, settings: dict 
     path.write_text(f"""
 vim.opt.runtimepath:prepend({_lua(str(PLUGIN))})
 vim.o.swapfile = false
-vim.o.statusline = "%f %m%=%{{v:lua.require'secgen'.statusline()}} "
+vim.o.statusline = "%t %m%=%{{v:lua.require'secgen'.statusline()}} "
 vim.diagnostic.config({{ virtual_text = true, underline = true, signs = true, update_in_insert = false }})
 _G.secgen_messages = {{}}
 local notify = vim.notify
