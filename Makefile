@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.secgen-installed
 
-.PHONY: demo test env model clean system-deps
+.PHONY: demo test env model clean system-deps editors
 
 env: $(STAMP)
 
@@ -17,12 +17,22 @@ $(STAMP): pyproject.toml | system-deps
 	$(BIN)/python -m pip install --progress-bar on -e '.[dev,train]'
 	touch $(STAMP)
 
-# cppcheck (a Debian package) for the cppcheck analyzer; gcc and g++ are already needed to build llama-cpp-python.
-# Checked on every make (order-only: it never forces a reinstall). Without root it cannot be installed: the analyzer
-# then reports itself unavailable and the build goes on, but `make test` (SECGEN_REQUIRE_TOOLS=1) fails on it.
+# Debian packages, checked on every make (order-only: they never force a reinstall):
+# - cppcheck, for the cppcheck analyzer (gcc and g++ are already needed to build llama-cpp-python);
+# - for the editor tests (tests/editors, editors/vscode/e2e): chromium, which drives code-server's VS Code, and
+#   the headers code-server's native modules build against.
+# Without root they cannot be installed: the build goes on (the analyzer reports itself unavailable, the VS Code
+# test is skipped), but `make test` (SECGEN_REQUIRE_TOOLS=1) fails on them.
+DEB_PACKAGES := cppcheck chromium libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config
 system-deps:
-	@command -v cppcheck >/dev/null || (apt-get update -qq && apt-get install -y -qq cppcheck) \
-		|| echo "warning: could not install cppcheck; the cppcheck analyzer will report itself unavailable"
+	@dpkg -s $(DEB_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $(DEB_PACKAGES)) \
+		|| echo "warning: could not install $(DEB_PACKAGES); the cppcheck analyzer and the VS Code test will be unavailable"
+
+# The editor clients: the VS Code extension (checked, linted, unit-tested, packaged as a .vsix) and the tools of
+# its end-to-end test (code-server with Node 24, playwright-core). Both are no-ops when up to date.
+editors: | system-deps
+	$(MAKE) --no-print-directory -C editors/vscode vsix test
+	$(MAKE) --no-print-directory -C editors/vscode/e2e install
 
 model: $(STAMP)
 	$(BIN)/secgen model pull
@@ -35,7 +45,7 @@ demo: model
 	@echo "== secgen complete: a suggestion at the cursor, checked and repaired =="
 	$(BIN)/secgen complete examples/complete_me.py --line 8 --column 5
 
-test: model
+test: model editors
 	SECGEN_REQUIRE_MODEL=1 SECGEN_REQUIRE_TOOLS=1 SECGEN_REQUIRE_TRAIN=1 $(BIN)/python -m pytest -ra
 
 clean:

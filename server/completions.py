@@ -163,6 +163,7 @@ def register(server: SecgenServer) -> None:
             refresh_lines(ls, suggestion.uri, text)
         publish(ls, suggestion.uri)
         _collect(ls, suggestion)
+        ls.notify_status()
         return {"accepted": True, "findings": len(suggestion.findings)}
 
     @server.feature("secgen/stats")

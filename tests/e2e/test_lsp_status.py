@@ -31,6 +31,9 @@ async def test_status_after_a_repaired_completion(client):
     assert status["counts"]["repaired"] == 1 and status["counts"]["suggestions"] == 1
     assert status["lastLatencyMs"] == stats["latency"]["completion"]["last_ms"] > 0
     assert stats["model"]["state"] == "ready" and stats["model"]["ready"] is True
+    seen = len(client.statuses)
+    await client.command(item.command.command, *item.command.arguments)
+    assert (await client.status(after=seen))["counts"]["accepted"] == 1  # the status bar counts acceptances
 
 
 @pytest.mark.settings({"model": "/nonexistent/m.gguf"})
