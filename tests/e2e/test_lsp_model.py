@@ -30,7 +30,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "complete_me.py"
 async def client(lsp_client: LanguageClient, default_model_path):
     await lsp_client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),
-        initialization_options={"model": str(default_model_path), "maxTokens": 96}))
+        initialization_options={"model": str(default_model_path), "maxTokens": 96,
+                                # no time-budget cut: on busy cores the first answer alone can take 30 s
+                                "timeBudgetS": 600}))
     yield
     await lsp_client.shutdown_session()
 

@@ -26,7 +26,7 @@ async def test_status_after_a_repaired_completion(client):
     seen = len(client.statuses)
     [item] = (await client.inline(URI, 4, 4)).items
     assert item.insert_text == "return subprocess.run(cmd.split())\n"
-    status = await client.status(after=seen)
+    status = await client.status(lambda s: s["counts"]["suggestions"] == 1, after=seen)  # not a late "ready"
     stats = await client.stats()
     assert status["counts"]["repaired"] == 1 and status["counts"]["suggestions"] == 1
     assert status["lastLatencyMs"] == stats["latency"]["completion"]["last_ms"] > 0
