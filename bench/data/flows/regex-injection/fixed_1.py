@@ -1,0 +1,14 @@
+# expect: none
+# safe: re.escape turns the query into a literal pattern
+import re
+
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+ARTICLES = ["Intro to Flask", "Regular expressions in Python", "Deploying with Docker"]
+
+
+@app.route("/search")
+def search():
+    pattern = re.compile(re.escape(request.args.get("q", "")), re.IGNORECASE)
+    return jsonify([title for title in ARTICLES if pattern.search(title)])

@@ -1,0 +1,20 @@
+# expect: sql-injection line 18, 19
+import sqlite3
+
+from flask import Flask, g, jsonify, request
+
+app = Flask(__name__)
+
+
+def get_db():
+    if "db" not in g:
+        g.db = sqlite3.connect("shop.db")
+    return g.db
+
+
+@app.route("/orders")
+def orders():
+    customer = request.args.get("customer", "")
+    query = "SELECT id, total FROM orders WHERE customer = '%s' ORDER BY id" % customer
+    rows = get_db().execute(query).fetchall()
+    return jsonify([{"id": r[0], "total": r[1]} for r in rows])

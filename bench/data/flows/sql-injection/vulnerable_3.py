@@ -1,0 +1,9 @@
+# expect: sql-injection line 8
+from django.contrib.auth.models import User
+from django.http import JsonResponse
+
+
+def search_users(request):
+    username = request.GET.get("username", "")
+    users = User.objects.raw("SELECT * FROM auth_user WHERE username LIKE '%%%s%%'" % username)
+    return JsonResponse({"users": [u.username for u in users]})

@@ -1,0 +1,16 @@
+# expect: none
+# safe: a 3072-bit RSA key
+import sys
+
+from Crypto.PublicKey import RSA
+
+
+def main():
+    key = RSA.generate(3072)
+    with open(sys.argv[1], "wb") as f:
+        f.write(key.export_key("PEM"))
+    print(key.publickey().export_key().decode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+# expect: weak-crypto-key line 7
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+
+def sign(message: bytes) -> tuple[bytes, ec.EllipticCurvePublicKey]:
+    key = ec.generate_private_key(ec.SECP192R1())
+    signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
+    return signature, key.public_key()

@@ -1,0 +1,9 @@
+# expect: xpath-injection line 8
+from lxml import etree
+
+
+def books_by(catalog_path, author):
+    """Titles of the books in the catalog written by `author`."""
+    tree = etree.parse(catalog_path)
+    find = etree.XPath("//book[author='" + author + "']/title/text()")
+    return [str(t) for t in find(tree)]
