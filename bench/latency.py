@@ -27,10 +27,19 @@ HTTP server, the scripted fake) the baseline is the backend's own ``fim``.
 Figures are medians over ``--repeats``; the table goes to stdout, progress to
 stderr, and every figure to ``bench-results/latency-<UTC timestamp>.json``.
 
+``--analyzers-only`` needs no model: it times the default analyzers that
+check Python, and the data-flow analyzer until it joins them (each one, and
+the set as the loop runs it) on snippets of about
+10, 25, 50, 100 and 200 lines, made of whole files of the security fixture
+corpus (:mod:`secgen.bench.flows`: the functions, Flask views and scripts the
+data-flow analyzer is built for, so the worst case for it), and reports p50
+and p95 per size over ``--samples`` snippets x ``--repeats`` runs.
+
     python -m secgen.bench.latency                       # default model, 64 tokens, 3 repeats
     python -m secgen.bench.latency --with-repair --repeats 1
     python -m secgen.bench.latency --prompt sql_query --prompt yaml_config --max-tokens 32
     SECGEN_MODEL_DIR=/models secgen bench latency --out latency.json
+    secgen bench latency --analyzers-only                # analyzers per snippet size, p50/p95, no model
 """
 
 from __future__ import annotations
@@ -458,6 +467,10 @@ def make_parser() -> argparse.ArgumentParser:
                         help="run only this case (repeatable; default: all)")
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON results file (default: bench-results/latency-<UTC timestamp>.json)")
+    parser.add_argument("--analyzers-only", action="store_true",
+                        help="no model: the default Python analyzers' p50/p95 per snippet size (10-200 lines)")
+    parser.add_argument("--samples", type=_positive, default=20,
+                        help="with --analyzers-only: snippets per size (20); each is timed --repeats times")
     return parser
 
 
@@ -494,8 +507,96 @@ def run(args: argparse.Namespace, backend: Backend, model_load_s: float) -> dict
                         model_load_s=model_load_s, warmup_s=warmup_s, analyzer_failures=failures)
 
 
+SIZES = (10, 25, 50, 100, 200)
+
+
+def sized_snippets(pool: Sequence[str], size: int, count: int) -> list[str]:
+    """``count`` snippets of about ``size`` lines: whole texts of ``pool``, from successive starting points.
+
+    Texts are joined with a blank line; one that would take the snippet past ``size`` is skipped while a
+    smaller one may still fit, and the snippet ends once nothing more fits (or it reached ``size``).
+    """
+    snippets = []
+    for start in range(count):
+        parts: list[str] = []
+        lines = 0
+        for i in range(start, start + len(pool)):
+            text = pool[i % len(pool)].rstrip("\n") + "\n"
+            cost = text.count("\n") + (1 if parts else 0)
+            if not parts or lines + cost <= size:
+                parts.append(text)
+                lines += cost
+            if lines >= size - 2:
+                break
+        snippets.append("\n".join(parts))
+    return snippets
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Sequence[str], *,
+                   sizes: Sequence[int] = SIZES, samples: int = 20, repeats: int = 5) -> dict:
+    """p50/p95 milliseconds per analyzer and for the whole set, per snippet size (Python analyzers only)."""
+    analyzers = {n: a for n in names if (a := registry.get(n)) is not None and "python" in a.languages}
+    for analyzer in analyzers.values():  # imports, rule loading, Bandit's manager: once, outside the timing
+        analyzer.analyze(Source(text="x = 1\n", path="warm.py"))
+    rows = []
+    for size in sizes:
+        snippets = sized_snippets(pool, size, samples)
+        per: dict[str, list[float]] = {n: [] for n in analyzers}
+        total: list[float] = []
+        for text in snippets:
+            source = Source(text=text, path="snippet.py")
+            for _ in range(repeats):
+                run_ms = 0.0
+                for name, analyzer in analyzers.items():
+                    ms = 1000 * _timed(analyzer.analyze, source)[0]
+                    per[name].append(ms)
+                    run_ms += ms
+                total.append(run_ms)
+        lines = [t.count("\n") for t in snippets]
+        rows.append({"size": size, "mean_lines": round(statistics.mean(lines), 1), "snippets": len(snippets),
+                     "runs": len(total),
+                     "analyzers": {n: {"p50_ms": round(statistics.median(v), 3), "p95_ms": round(percentile(v, 0.95), 3)}
+                                   for n, v in per.items()},
+                     "all": {"p50_ms": round(statistics.median(total), 3), "p95_ms": round(percentile(total, 0.95), 3)}})
+    return {"analyzers": list(analyzers), "sizes": rows}
+
+
+def format_sizes(result: Mapping) -> str:
+    names = result["analyzers"]
+    header = ["lines (mean)", *[f"{n} p50/p95 ms" for n in names], "all p50 ms", "all p95 ms"]
+    out = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
+    for row in result["sizes"]:
+        cells = [f"{row['size']} ({row['mean_lines']:.0f})"]
+        cells += [f"{row['analyzers'][n]['p50_ms']:.2f} / {row['analyzers'][n]['p95_ms']:.2f}" for n in names]
+        cells += [f"{row['all']['p50_ms']:.2f}", f"{row['all']['p95_ms']:.2f}"]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main_analyzers(args: argparse.Namespace) -> int:
+    from secgen.bench.flows import load_corpus
+
+    pool = [f.text for f in load_corpus()]
+    _progress(f"timing the default Python analyzers on {len(SIZES)} snippet sizes "
+              f"({args.samples} snippets x {args.repeats} runs each)...")
+    names = [*DEFAULT_ANALYZERS, *(["dataflow"] if "dataflow" not in DEFAULT_ANALYZERS else [])]
+    result = analyzer_sizes(default_registry(), names, pool, samples=args.samples, repeats=args.repeats)
+    report = {"kind": "analyzers", "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+                          "load_average": _load_average()}, **result}
+    out = args.out or RESULTS_DIR / f"latency-analyzers-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    return publish(report, format_sizes(result), out, prog="secgen bench latency")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    if args.analyzers_only:
+        return main_analyzers(args)
     _progress("loading model...")
     try:
         model_load_s, backend = _timed(open_backend, args.model)

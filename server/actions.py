@@ -5,7 +5,7 @@
   around the finding, with that finding as the feedback.
 * "Fix all analyzer findings in this file" (``source.fixAll``): the same over
   every blocking finding.
-* "Suppress RULE with # nosec" (Bandit): a one-line edit, computed at once.
+* "Suppress RULE with # nosec" (Bandit, dataflow): a one-line edit, computed at once.
 * ``secgen.generate``: the comment block at the cursor becomes a task; the
   loop's code is inserted below it through ``workspace/applyEdit``. Once the
   client has applied it, the opt-in collector may keep a preference pair
@@ -31,6 +31,7 @@ from secgen.server.diagnostics import findings_at, language_of
 
 FIX, FIX_ALL = "fix", "fixAll"
 GENERATE_COMMAND = "secgen.generate"
+NOSEC_ANALYZERS = ("bandit", "dataflow")  # the analyzers that read ``# nosec RULE`` comments
 
 
 def line_edits(old: str, new: str) -> list[types.TextEdit]:
@@ -78,7 +79,7 @@ def list_actions(ls: SecgenServer, params: types.CodeActionParams) -> list[types
         data = {"kind": FIX, "uri": uri, "version": document.version, "finding": d.data}
         actions.append(types.CodeAction(title=f"Fix with analyzer: {d.code}", kind=types.CodeActionKind.QuickFix,
                                         diagnostics=[d], data=data, is_preferred=True))
-        if d.data.get("analyzer") == "bandit":
+        if d.data.get("analyzer") in NOSEC_ANALYZERS:
             edit = _nosec_edit(lines, d.range.start.line, str(d.code), ls.position_encoding)
             if edit is not None:
                 actions.append(types.CodeAction(title=f"Suppress {d.code} with # nosec",

@@ -71,6 +71,11 @@ Beyond those corpora, HTML-building helpers whose inputs are trusted
 (``pydoc``'s HTML writer) are reported by the parameter-in-markup rule: the
 analyzer cannot know that every caller escapes first.
 
+Suppression works as with Bandit: a ``# nosec`` comment on a line that a
+finding starts or ends on silences every finding there, and ``# nosec
+path-injection`` (ids separated by commas or spaces; Bandit's own ``B602``
+style ids may sit beside them) silences only those categories.
+
 A file with a syntax error gives no findings (the ``syntax`` analyzer reports
 it), and a pathological one (nesting deep enough to exhaust the recursion
 limit) gives none either rather than an exception. A malformed rule file
@@ -81,6 +86,9 @@ which the registry reports as a failed analyzer.
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 from secgen.analyzers.base import Source
@@ -111,6 +119,9 @@ class DataflowAnalyzer:
             return []
         lines = python_lines(source.text)
         findings = [self._finding(item, lines) for item in raw]
+        nosec = nosec_lines(source.text)
+        if nosec:
+            findings = [f for f in findings if not _suppressed(f, nosec)]
         findings.sort(key=lambda f: (f.range.start, f.rule_id))
         return findings
 
@@ -125,6 +136,31 @@ class DataflowAnalyzer:
             range=_node_range(item.node, lines),
             extra=dict(item.extra),
         )
+
+
+_NOSEC = re.compile(r"#\s*nosec\b(.*)")
+
+
+def nosec_lines(text: str) -> dict[int, frozenset[str] | None]:
+    """0-based line -> the ids its ``# nosec`` comment names (``None``: a bare ``# nosec``, everything)."""
+    if "nosec" not in text:
+        return {}
+    found: dict[int, frozenset[str] | None] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and (match := _NOSEC.search(token.string)):
+                ids = frozenset(w for w in re.split(r"[\s,]+", match.group(1)) if w and not w.startswith("#"))
+                found[token.start[0] - 1] = ids or None
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the file parsed, so this is rare (a form feed, say); keep what was read
+    return found
+
+
+def _suppressed(finding: Finding, nosec: dict[int, frozenset[str] | None]) -> bool:
+    for line in {finding.range.start.line, finding.range.end.line}:
+        if line in nosec and (nosec[line] is None or finding.rule_id in nosec[line]):
+            return True
+    return False
 
 
 def _node_range(node: ast.AST, lines: list[str]) -> Range:

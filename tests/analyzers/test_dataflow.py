@@ -513,6 +513,8 @@ def test_malformed_rule_file_is_a_clear_error(tmp_path, edit, expected):
 
 
 def test_registry_knows_dataflow_but_does_not_run_it_by_default():
+    # Not yet in the default set: with it, the 0.5B model's md5 -> sha256 repair of a password hash is flagged
+    # again (CWE-916) and the loop ends unrepaired; turned on once the loop is measured with it (issue 9).
     assert BUILTIN["dataflow"] == "secgen.analyzers.dataflow:DataflowAnalyzer"
     assert "dataflow" not in DEFAULT_ANALYZERS
     registry = AnalyzerRegistry()
@@ -538,3 +540,16 @@ def test_a_50_line_snippet_takes_a_few_milliseconds(analyzer):
     median = statistics.median(times)
     print(f"\ndataflow: 50-line snippet, median {median * 1000:.2f} ms over 20 runs")
     assert median < 0.005
+
+
+@pytest.mark.parametrize("comment, left", [
+    ("", ["command-line-injection"]),
+    ("  # nosec", []),
+    ("  # nosec B605, command-line-injection", []),
+    ("  # nosec command-line-injection", []),
+    ("  # nosec B605", ["command-line-injection"]),  # Bandit's id silences Bandit only
+    ("  # nosec path-injection", ["command-line-injection"]),
+])
+def test_nosec_comments_silence_findings_as_with_bandit(comment, left):
+    text = f"import os\nos.system(input()){comment}\n"
+    assert [f.rule_id for f in DataflowAnalyzer().analyze(Source(text=text))] == left

@@ -7,6 +7,7 @@ that the run produces a complete, consistent report.
 
 import ast
 import json
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from secgen.bench import latency
 from secgen.bench.latency import CASES, CaseTiming, build_report, format_report, summarize
 
 INSECURE = "return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout"
-SAFE = "return subprocess.run(cmd.split(), capture_output=True, text=True).stdout"
+# user data only as an argument: with input() reaching it (the case's suffix), cmd.split() would let the user pick
+# the program, which the dataflow analyzer flags
+SAFE = 'return subprocess.run(["echo", cmd], capture_output=True, text=True).stdout'
 SETTINGS = {"max_tokens": 64, "repeats": 3, "with_repair": False, "analyzers": ["syntax", "pyflakes", "bandit"]}
 MACHINE = {"cpu_count": 2, "model_file": "m.gguf", "baseline": "llama.cpp create_completion", "n_threads": 2}
 
@@ -148,3 +151,39 @@ def test_missing_default_model_is_one_line_naming_the_pull_command(tmp_path, mon
 def test_unreadable_fake_script_exits_2(tmp_path, capsys):
     assert latency.main(["--model", f"fake:{tmp_path / 'missing.json'}"]) == 2
     assert "cannot read fake backend script" in capsys.readouterr().err
+
+
+def test_sized_snippets_are_whole_texts_near_the_size():
+    pool = [f"def f{i}():\n" + "    x = 1\n" * (i % 5 + 2) + "    return x\n" for i in range(12)]
+    for size in (10, 25, 50):
+        snippets = latency.sized_snippets(pool, size, 6)
+        assert len(snippets) == 6 and len(set(snippets)) > 1  # different starting points
+        for text in snippets:
+            compile(text, "s.py", "exec")  # whole functions only: every snippet parses
+            assert size - 2 - 8 <= text.count("\n") <= size, (size, text.count("\n"))
+
+
+def test_analyzer_sizes_reports_p50_p95_per_size_and_for_the_set():
+    from secgen.analyzers.registry import AnalyzerRegistry
+
+    class Slow:
+        name, languages, speed = "slow", frozenset({"python"}), "fast"
+
+        def available(self):
+            return None
+
+        def analyze(self, source):
+            time.sleep(0.001 * source.text.count("\n") / 10)
+            return []
+
+    registry = AnalyzerRegistry({"slow": Slow, "c-only": lambda: type("C", (), {
+        "name": "c-only", "languages": frozenset({"c"}), "speed": "fast", "available": lambda self: None,
+        "analyze": lambda self, s: []})()})
+    pool = ["x = 1\n" * 10, "y = 2\n" * 10]
+    result = latency.analyzer_sizes(registry, ["slow", "c-only"], pool, sizes=(10, 40), samples=2, repeats=2)
+    assert result["analyzers"] == ["slow"]  # a C analyzer is not timed on Python
+    small, large = result["sizes"]
+    assert small["runs"] == large["runs"] == 4
+    assert large["all"]["p50_ms"] > small["all"]["p50_ms"] >= 1.0  # ~1 ms per 10 lines
+    assert large["analyzers"]["slow"]["p95_ms"] >= large["analyzers"]["slow"]["p50_ms"]
+    assert "| 10 (" in latency.format_sizes(result) and "slow p50/p95 ms" in latency.format_sizes(result)

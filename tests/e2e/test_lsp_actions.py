@@ -82,6 +82,7 @@ async def test_only_filter_and_no_fix_all_without_blocking_findings(client):
     assert "Fix all analyzer findings in this file" not in [a.title for a in actions]
 
 
+@pytest.mark.settings({"analyzers": ["syntax", "pyflakes", "bandit", "dataflow"]})
 async def test_suppress_edit_removes_the_finding(client, apply_edits):
     # the emoji makes the edit's end column differ in UTF-16 and code points
     text = INSECURE.replace("cmd, shell", '"😀" + cmd, shell')
@@ -90,7 +91,15 @@ async def test_suppress_edit_removes_the_finding(client, apply_edits):
     new = apply_edits(text, _edits_of(suppress.edit, version=1))
     assert new.splitlines()[4] == '    return subprocess.run("😀" + cmd, shell=True)  # nosec B602'
     client.replace(URI, new, version=2)
-    assert await _codes_after(client, 2) == {"B404"}
+    # the same line's data-flow finding is its own, with its own suppression, added to the same comment
+    published = await client.publish(URI, lambda p: p.version == 2)
+    assert {d.code for d in published.diagnostics} == {"B404", "command-line-injection"}
+    [flow] = [d for d in published.diagnostics if d.code == "command-line-injection"]
+    suppress = (await _actions(client, flow))["Suppress command-line-injection with # nosec"]
+    newer = apply_edits(new, _edits_of(suppress.edit, version=2))
+    assert newer.splitlines()[4].endswith("# nosec B602, command-line-injection")
+    client.replace(URI, newer, version=3)
+    assert await _codes_after(client, 3) == {"B404"}
 
 
 async def test_fix_all_applied_by_the_client_removes_the_finding(client, apply_edits):
