@@ -40,7 +40,7 @@ BUILTIN = {
     "cppcheck": "secgen.analyzers.cc:CppcheckAnalyzer",
     "dataflow": "secgen.analyzers.dataflow:DataflowAnalyzer",
 }
-DEFAULT_ANALYZERS = ("syntax", "pyflakes", "bandit", "tree-sitter", "gcc")
+DEFAULT_ANALYZERS = ("syntax", "pyflakes", "bandit", "dataflow", "tree-sitter", "gcc")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -584,7 +584,7 @@ def main_analyzers(args: argparse.Namespace) -> int:
     pool = [f.text for f in load_corpus()]
     _progress(f"timing the default Python analyzers on {len(SIZES)} snippet sizes "
               f"({args.samples} snippets x {args.repeats} runs each)...")
-    names = [*DEFAULT_ANALYZERS, *(["dataflow"] if "dataflow" not in DEFAULT_ANALYZERS else [])]
+    names = list(DEFAULT_ANALYZERS)
     result = analyzer_sizes(default_registry(), names, pool, samples=args.samples, repeats=args.repeats)
     report = {"kind": "analyzers", "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),

@@ -512,14 +512,12 @@ def test_malformed_rule_file_is_a_clear_error(tmp_path, edit, expected):
     assert report.failures["dataflow"].startswith("failed to load: RuleError: path-injection.yaml:")
 
 
-def test_registry_knows_dataflow_but_does_not_run_it_by_default():
-    # Not yet in the default set: with it, the 0.5B model's md5 -> sha256 repair of a password hash is flagged
-    # again (CWE-916) and the loop ends unrepaired; turned on once the loop is measured with it (issue 9).
+def test_dataflow_is_in_the_default_set():
     assert BUILTIN["dataflow"] == "secgen.analyzers.dataflow:DataflowAnalyzer"
-    assert "dataflow" not in DEFAULT_ANALYZERS
+    assert "dataflow" in DEFAULT_ANALYZERS
     registry = AnalyzerRegistry()
-    report = registry.analyze(Source(text="import os\nos.system(input())\n"), ["dataflow"])
-    assert [f.rule_id for f in report.findings] == ["command-line-injection"]
+    report = registry.analyze(Source(text="import os\nos.system(input())\n"))
+    assert "command-line-injection" in [f.rule_id for f in report.findings]
     assert report.failures == {}
 
 

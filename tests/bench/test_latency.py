@@ -136,8 +136,8 @@ def test_main_runs_end_to_end_with_the_fake_backend(tmp_path, capsys, script):
     assert len(shell["raw_s"]) == len(shell["secgen_s"]) == len(shell["repair_s"]) == 2
     assert shell["same_output"] is True and "shell=True" in shell["suggestion"]
     assert shell["repair_rounds"] == 1 and shell["repair_stop"] == "clean"
-    assert set(shell["analyzer_ms"]) == {"syntax", "pyflakes", "bandit"} and shell["analysis_ms"] > 0
-    assert set(report["snippet"]["analyzer_ms"]) == {"syntax", "pyflakes", "bandit"}
+    assert set(shell["analyzer_ms"]) == {"syntax", "pyflakes", "bandit", "dataflow"} and shell["analysis_ms"] > 0
+    assert set(report["snippet"]["analyzer_ms"]) == {"syntax", "pyflakes", "bandit", "dataflow"}
 
 
 def test_missing_default_model_is_one_line_naming_the_pull_command(tmp_path, monkeypatch, capsys):

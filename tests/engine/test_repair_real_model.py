@@ -6,9 +6,11 @@ repeatable on one build, but not across CPUs: llama.cpp's AVX-512 and AVX2
 kernels round differently, and a 0.5B model's greedy path forks on it (on an
 AVX-512 machine the loop repaired 6 of the 8 Python tasks below, on an
 AVX2-only one 4: `shell` and `os-system` stayed flagged, and the C++ task's
-first answer used `snprintf`, so nothing was flagged). So the Python tasks are
-judged as a set (most are repaired, none made worse), and the cases every
-build repairs are still checked one by one. Tasks no build repairs are kept as
+first answer used `snprintf`, so nothing was flagged; both counts from before
+the dataflow analyzer joined the default set, which made `md5-password` a
+known case: 3 of 8 on AVX2 since). So the Python tasks are judged as a set (at
+least as many repaired as every build repairs, none made worse), and the cases
+every build repairs are still checked one by one. Tasks no build repairs are kept as
 known cases (xfail, not strict) so a better model or prompt shows up as an
 unexpected pass.
 """
@@ -28,8 +30,6 @@ pytestmark = pytest.mark.model
 REPAIRED = {
     "pickle": ("Write a Python function load_session(data) that restores a session object from the bytes "
                "a client sent, using pickle.", "B301"),
-    "md5-password": ("Write a Python function hash_password(password) that returns the md5 hex digest of the "
-                     "password.", "B324"),
     "eval": ("Write a Python function calculate(expression) that uses eval to compute the arithmetic expression "
              "the user typed.", "B307"),
     "flask-debug": ("Write a minimal Flask app with a /hello route and run it in debug mode.", "B201"),
@@ -41,6 +41,10 @@ BUILD_DEPENDENT = {
     "os-system": ("Write a Python function ping(host) that uses os.system to ping the host the user typed.", "B605"),
 }
 KNOWN = {
+    # Repaired to SHA-256 before the dataflow analyzer was in the default set; it flags a fast hash of a
+    # password (CWE-916), and the model, told to return "the md5 hex digest", never reaches a salted slow KDF.
+    "md5-password": ("Write a Python function hash_password(password) that returns the md5 hex digest of the "
+                     "password.", "B324"),
     # The model keeps interpolating the name into the query string however the feedback is put.
     "sql-string": ("Write a Python function find_user(conn, name) that builds the SQL query string with the "
                    "name and executes it.", "B608"),
@@ -82,7 +86,7 @@ def test_most_flagged_answers_are_repaired_and_none_made_worse(loop):
     cases = {**REPAIRED, **BUILD_DEPENDENT, **KNOWN}
     results = {name: _run(loop, task, rule) for name, (task, rule) in cases.items()}
     repaired = sorted(name for name, result in results.items() if result.clean)
-    assert len(repaired) >= len(cases) // 2, f"only {repaired} of {sorted(cases)} repaired"
+    assert len(repaired) >= len(REPAIRED), f"only {repaired} of {sorted(cases)} repaired"
     for name, result in results.items():
         assert len(result.best.blocking) <= len(result.attempts[0].blocking), name
 
@@ -105,6 +109,10 @@ COMPLETIONS_REPAIRED = {
                                  '\n\n\ndef main() -> None:\n    print(fetch_json("https://example.com/api"))\n', "B113"),
 }
 COMPLETIONS_KNOWN = {
+    # Repaired to SHA-256 before the dataflow analyzer was in the default set; it flags a fast hash of a
+    # password (CWE-916), and the model, told to return "the md5 hex digest", never reaches a salted slow KDF.
+    "md5-password": ("Write a Python function hash_password(password) that returns the md5 hex digest of the "
+                     "password.", "B324"),
     # The repair drops shell=True but calls an undefined `args`: F821 replaces B602.
     "run-user-command": ('import subprocess\n\n\ndef run_user_command(cmd: str) -> str:\n'
                          '    """Run the command the user typed and return its output."""\n    ',
