@@ -16,6 +16,7 @@ UTF-8 byte columns that ``ast`` reports into the code-point columns a
 from __future__ import annotations
 
 import ast
+import functools
 import re
 
 from secgen.analyzers.base import Source
@@ -42,9 +43,20 @@ def char_column(line_text: str, byte_column: int) -> int:
     return len(line_text.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
 
 
+@functools.lru_cache(maxsize=4)
 def parse(text: str, path: str | None) -> ast.Module:
-    """Compile to an AST only; raises ``SyntaxError`` (or ``ValueError`` on older Pythons)."""
+    """Compile to an AST only; raises ``SyntaxError`` (or ``ValueError`` on older Pythons).
+
+    Every Python analyzer needs the tree of the same text, one after another, so the last few trees are
+    kept and shared: the analyzers only read them (Bandit and pyflakes add their own parent links, each
+    under its own attribute names). A text that does not parse is compiled again by each caller.
+    """
     return compile(text, path or "<snippet>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+
+
+def forget_trees() -> None:
+    """Drop the shared trees (benchmarks time each run as a fresh text)."""
+    parse.cache_clear()
 
 
 class SyntaxAnalyzer:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from secgen.analyzers.dataflow import predicates
 from secgen.analyzers.finding import Confidence, Severity
 from secgen.analyzers.dataflow.ruleset import NamePatterns, Rule, Sink
-from secgen.analyzers.dataflow.values import EMPTY, Taint, compose
+from secgen.analyzers.dataflow.values import EMPTY, Taint, compose, walk
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,7 +170,7 @@ class Checks:
         if node is None:
             return "value"
         fallback = None
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, (ast.Name, ast.Attribute)):
                 key = self.key(sub)
                 found = self.env.taint.get(key) if key in self.env.taint else (

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ast
 
-from secgen.analyzers.dataflow.values import Taint
+from secgen.analyzers.dataflow.values import Taint, walk
 
 _CONTAINERS = frozenset({"Optional", "Union", "list", "List", "tuple", "Tuple", "set", "Set", "frozenset", "FrozenSet",
                          "Sequence", "Iterable", "Iterator", "Collection", "dict", "Dict", "Mapping", "Annotated",
@@ -53,7 +53,7 @@ class Parameters:
         typed_path = set()
         if self.handler and self.rules.typed_path_parameter is not None:
             for decorator in node.decorator_list:
-                for sub in ast.walk(decorator):
+                for sub in walk(decorator):
                     if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
                         typed_path.update(self.rules.typed_path_parameter.findall(sub.value))
         called = self.info.key in self.fa.called

@@ -44,7 +44,7 @@ from secgen.analyzers.dataflow.checks import Checks, ParamSink, RawFinding, Summ
 from secgen.analyzers.dataflow.expressions import Expressions
 from secgen.analyzers.dataflow.guards import Guards
 from secgen.analyzers.dataflow.params import Parameters
-from secgen.analyzers.dataflow.values import EMPTY, Env, Part, Taint, build, rule_index
+from secgen.analyzers.dataflow.values import EMPTY, Env, Part, Taint, build, rule_index, walk
 
 __all__ = ["FileAnalysis", "RawFinding", "Summary", "analyze_module"]
 
@@ -95,7 +95,7 @@ class FileAnalysis:
         """One walk over the whole tree: which same-file functions each function (and the module) calls."""
         spans = sorted(((info.node.lineno, info.node.end_lineno or info.node.lineno, info)
                         for info in self.functions.values()), key=lambda s: (s[0], -s[1]))
-        for node in ast.walk(self.tree):
+        for node in walk(self.tree):
             if isinstance(node, ast.Call):
                 scope = None
                 for first, last, info in spans:  # the innermost function around the call
@@ -376,7 +376,7 @@ class Scope(Expressions, Parameters, Guards, Checks):
         self.env = Env.merge(*ends) if ends else after_body
         if handlers_leave and ends:
             for stmt in node.body:  # try: p.relative_to(base) except ValueError: abort()
-                for sub in ast.walk(stmt):
+                for sub in walk(stmt):
                     if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr == "relative_to":
                         self.clear("containment", sub.func.value, {})
         if node.finalbody and self.block(node.finalbody):
@@ -390,7 +390,7 @@ class Scope(Expressions, Parameters, Guards, Checks):
         before, ends = self.env, []
         for case in node.cases:
             self.env = before.copy()
-            for sub in ast.walk(case.pattern):
+            for sub in walk(case.pattern):
                 name = getattr(sub, "name", None) or getattr(sub, "rest", None)
                 if isinstance(name, str):
                     self.bind(ast.Name(id=name, ctx=ast.Store()), subject, None)
@@ -481,7 +481,7 @@ class Scope(Expressions, Parameters, Guards, Checks):
         found = set()
         if node is None:
             return found
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, (ast.Name, ast.Attribute)):
                 key = self.key(sub)
                 if key is not None and self.env.taint.get(key):

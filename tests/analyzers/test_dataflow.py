@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import statistics
@@ -551,3 +552,11 @@ def test_a_50_line_snippet_takes_a_few_milliseconds(analyzer):
 def test_nosec_comments_silence_findings_as_with_bandit(comment, left):
     text = f"import os\nos.system(input()){comment}\n"
     assert [f.rule_id for f in DataflowAnalyzer().analyze(Source(text=text))] == left
+
+
+def test_walk_visits_what_ast_walk_visits_in_the_same_order():
+    from secgen.analyzers.dataflow.values import walk
+
+    tree = ast.parse(SNIPPET_50 + "\nmatch x:\n    case {'k': [a, *rest]} if a: pass\n")
+    for node in [tree, *ast.walk(tree)][:400]:
+        assert [id(n) for n in walk(node)] == [id(n) for n in ast.walk(node)]
