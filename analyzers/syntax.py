@@ -43,20 +43,32 @@ def char_column(line_text: str, byte_column: int) -> int:
     return len(line_text.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
 
 
-@functools.lru_cache(maxsize=4)
 def parse(text: str, path: str | None) -> ast.Module:
     """Compile to an AST only; raises ``SyntaxError`` (or ``ValueError`` on older Pythons).
 
-    Every Python analyzer needs the tree of the same text, one after another, so the last few trees are
-    kept and shared: the analyzers only read them (Bandit and pyflakes add their own parent links, each
-    under its own attribute names). A text that does not parse is compiled again by each caller.
+    Every Python analyzer needs the tree of the same text, one after another, so the last few trees of
+    texts up to ``SHARED_TREE_LIMIT`` characters are kept and shared: the analyzers only read them (Bandit
+    and pyflakes add their own parent links, each under its own attribute names). Bigger texts, whose trees
+    would hold hundreds of megabytes, and texts that do not parse are compiled again by each caller.
     """
+    if len(text) > SHARED_TREE_LIMIT:
+        return _compile(text, path)
+    return _shared_tree(text, path)
+
+
+SHARED_TREE_LIMIT = 200_000
+
+
+def _compile(text: str, path: str | None) -> ast.Module:
     return compile(text, path or "<snippet>", "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+
+
+_shared_tree = functools.lru_cache(maxsize=4)(_compile)
 
 
 def forget_trees() -> None:
     """Drop the shared trees (benchmarks time each run as a fresh text)."""
-    parse.cache_clear()
+    _shared_tree.cache_clear()
 
 
 class SyntaxAnalyzer:

@@ -114,3 +114,36 @@ def test_char_column_converts_utf8_byte_offsets():
     assert char_column("x = 1", 4) == 4
     assert char_column("é = ü", 4) == 3  # "é" is two bytes
     assert char_column("😀x", 4) == 1  # an astral character is four bytes and one code point
+
+
+def test_one_tree_per_text_is_shared_and_big_texts_are_not_kept():
+    from secgen.analyzers import syntax
+
+    text = "def f(x):\n    return x + 1\n"
+    syntax.forget_trees()
+    assert syntax.parse(text, "a.py") is syntax.parse(text, "a.py")
+    assert syntax.parse(text, "a.py") is not syntax.parse(text + "\n", "a.py")
+    big = "x = 1\n" * (syntax.SHARED_TREE_LIMIT // 6 + 1)
+    assert syntax.parse(big, None) is not syntax.parse(big, None)
+    syntax.forget_trees()
+    with pytest.raises(SyntaxError):
+        syntax.parse("def f(:\n", None)
+
+
+def test_analyzers_sharing_a_tree_give_what_each_gives_alone():
+    from secgen.analyzers import default_registry, syntax
+
+    text = ("import os, pickle, sys\n\n\ndef load(path):\n    data = open(os.path.join('/srv', path)).read()\n"
+            "    return pickle.loads(data) + undefined\n\n\nload(sys.argv[1])\n")
+    registry = default_registry()
+    alone = []
+    for name in ("syntax", "pyflakes", "bandit", "dataflow"):
+        syntax.forget_trees()
+        alone += registry.analyze(Source(text=text), [name]).findings
+    syntax.forget_trees()
+    shared = registry.analyze(Source(text=text), ["syntax", "pyflakes", "bandit", "dataflow"]).findings
+    again = registry.analyze(Source(text=text), ["dataflow", "bandit", "pyflakes", "syntax"]).findings
+    assert {f.rule_id for f in alone} >= {"F821", "B301", "path-injection"}
+    key = sorted((f.analyzer, f.rule_id, f.range.start.line, f.range.start.column) for f in alone)
+    assert sorted((f.analyzer, f.rule_id, f.range.start.line, f.range.start.column) for f in shared) == key
+    assert sorted((f.analyzer, f.rule_id, f.range.start.line, f.range.start.column) for f in again) == key
