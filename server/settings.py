@@ -83,7 +83,7 @@ FIELDS: dict[str, tuple[str, dict, str]] = {
     "timeBudgetS": ("time_budget_s", {"type": "number", "minimum": 0},
                     "Seconds after which no new repair round starts."),
     "analyzers": ("analyzers", {"type": "array", "items": {"type": "string"}},
-                  "Analyzers to run (syntax, pyflakes, bandit, ...)."),
+                  "Analyzers to run (syntax, pyflakes, bandit, dataflow, ...)."),
     "policy": ("policy", {"type": "object", "additionalProperties": False, "properties": {
                    "blockAt": {"enum": ["info", "low", "medium", "high", "error"]},
                    "minConfidence": {"enum": ["low", "medium", "high"]},
