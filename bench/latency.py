@@ -60,6 +60,7 @@ from typing import Mapping, Sequence
 from secgen.analyzers import Source, default_registry
 from secgen.analyzers.registry import DEFAULT_ANALYZERS, AnalyzerRegistry
 from secgen.analyzers.syntax import forget_trees
+from secgen.server.stats import percentile
 from secgen.engine.backend import Backend, BackendError, GenerationParams, collect, open_backend
 from secgen.engine.loop import LoopConfig, RepairLoop
 from secgen.engine.prompts import FIM_STOPS
@@ -537,11 +538,6 @@ def sized_snippets(pool: Sequence[str], size: int, count: int) -> list[str]:
     return snippets
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Sequence[str], *,
                    sizes: Sequence[int] = SIZES, samples: int = 20, repeats: int = 5) -> dict:
     """p50/p95 milliseconds per analyzer and for the whole set, per snippet size (Python analyzers only)."""
@@ -566,9 +562,9 @@ def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Seque
         lines = [t.count("\n") for t in snippets]
         rows.append({"size": size, "mean_lines": round(statistics.mean(lines), 1), "snippets": len(snippets),
                      "runs": len(total),
-                     "analyzers": {n: {"p50_ms": round(statistics.median(v), 3), "p95_ms": round(percentile(v, 0.95), 3)}
+                     "analyzers": {n: {"p50_ms": round(statistics.median(v), 3), "p95_ms": round(percentile(v, 95), 3)}
                                    for n, v in per.items()},
-                     "all": {"p50_ms": round(statistics.median(total), 3), "p95_ms": round(percentile(total, 0.95), 3)}})
+                     "all": {"p50_ms": round(statistics.median(total), 3), "p95_ms": round(percentile(total, 95), 3)}})
     return {"analyzers": list(analyzers), "sizes": rows}
 
 

@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import sys
 import time
@@ -76,6 +75,7 @@ from secgen.bench.latency import (CASES, publish, RESULTS_DIR, SNIPPET, Completi
                                   _positive, _progress, machine_info, median, ratio)
 from secgen.engine.backend import Backend, BackendError, GenerationParams, collect, open_backend
 from secgen.engine.catalog import ModelError, resolve_spec
+from secgen.server.stats import percentile
 from secgen.engine.postprocess import postprocess
 from secgen.engine.prompts import FIM_STOPS
 
@@ -88,17 +88,6 @@ POLL_TIMEOUT_S = 2.0
 # Not one of the cases, so the first timed request does not find its prompt cached.
 WARMUP = CompletionCase(name="warm-up", suffix="\n",
                         prefix=SNIPPET[:SNIPPET.index("def backup")] + "def backup(path: Path) -> str:\n    ")
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile, interpolated between the closest ranks (numpy's default)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 @dataclass(frozen=True, kw_only=True)

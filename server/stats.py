@@ -10,6 +10,7 @@ cancelled, and pairs (kept by the opt-in collector, once there are any). Thread-
 
 from __future__ import annotations
 
+import math
 import statistics
 import threading
 from collections import defaultdict, deque
@@ -17,6 +18,20 @@ from collections import defaultdict, deque
 from secgen.engine.loop import LoopResult
 
 WINDOW = 1000  # latencies kept per stage
+
+
+def percentile(values, q: float) -> float | None:
+    """The ``q``-th percentile, interpolated between the closest ranks (numpy's default); ``None`` when empty.
+
+    The one definition every p50/p95 in secgen uses: this stats request and the benchmarks.
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 class ServerStats:
@@ -49,7 +64,7 @@ class ServerStats:
                 latencies[stage] = {
                     "count": len(ordered),
                     "p50_ms": round(statistics.median(ordered) * 1000, 2),
-                    "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000, 2),
+                    "p95_ms": round(percentile(ordered, 95) * 1000, 2),
                     "last_ms": round(values[-1] * 1000, 2),
                 }
             counts = {name: self._counts.get(name, 0)

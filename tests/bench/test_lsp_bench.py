@@ -15,7 +15,8 @@ import pytest
 
 from secgen.bench import lsp
 from secgen.bench.latency import CASES
-from secgen.bench.lsp import CaseTiming, build_report, format_report, percentile, summarize, summarize_diagnostics
+from secgen.bench.lsp import CaseTiming, build_report, format_report, summarize, summarize_diagnostics
+from secgen.server.stats import percentile
 from secgen.engine.fake import ScriptedBackend
 from secgen.engine.postprocess import postprocess
 from secgen.engine.prompts import fim_prompt
