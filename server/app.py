@@ -145,9 +145,8 @@ class SecgenServer(LanguageServer):
 
     def status(self) -> dict:
         """The ``secgen/status`` notification's params."""
-        snapshot = self.stats.snapshot()
-        last = snapshot["latency"].get("completion", {}).get("last_ms")
-        return {"model": self.model_status(), "lastLatencyMs": last, "counts": snapshot["counts"]}
+        last, counts = self.stats.brief()
+        return {"model": self.model_status(), "lastLatencyMs": last, "counts": counts}
 
     def notify_status(self) -> None:
         try:

@@ -56,6 +56,16 @@ class ServerStats:
         if result.best is not None and result.best.round >= 1 and result.clean:
             self.count("repaired")
 
+    def brief(self) -> tuple[float | None, dict[str, int]]:
+        """The last completion's milliseconds and the counts: what every ``secgen/status`` carries, without
+        sorting the latency windows as :meth:`snapshot` does."""
+        with self._lock:
+            completions = self._latency.get("completion")
+            last = round(completions[-1] * 1000, 2) if completions else None
+            counts = {name: self._counts.get(name, 0)
+                      for name in ("suggestions", "repaired", "residual", "hidden", "accepted", "cancelled")}
+            return last, counts | dict(self._counts)
+
     def snapshot(self) -> dict:
         with self._lock:
             latencies = {}
