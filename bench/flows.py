@@ -13,6 +13,12 @@ and outside pytest's ``testpaths``). Each one opens with a header::
     # expect: none                            a fixed file, and on the next line what makes it safe:
     # safe: realpath + commonpath keep the path under UPLOAD_DIR
 
+``bench/data/flows-holdout/`` has the same layout, two vulnerable and two
+fixed files per category, written blind: by a writer who saw neither the
+analyzer's rules nor this corpus (``secgen bench analyzers --corpus
+bench/data/flows-holdout``). It is the fair test of recall and false alarms;
+the main corpus was written alongside the analyzer.
+
 The categories are the data-flow analyzer's rule ids (issue 9), after
 CodeQL's Python security queries, each with its CWE. ``related_cwes`` and
 ``related_rules`` say which findings of *other* tools name the same weakness:

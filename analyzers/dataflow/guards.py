@@ -19,7 +19,9 @@ distribute), each fact a guard kind and the expression it is about:
 * ``validator``: any call with a tainted argument; the rules say which
   names count (``is_safe_url``, ``url_has_allowed_host_and_scheme``...);
 * ``empty``: a name or attribute is falsy (``if parts.netloc: abort()``);
-  the rules say which names count.
+  the rules say which names count;
+* ``scalar``: ``isinstance(x, str)`` (or ``int``, ``float``, ``bool``, a
+  tuple of them): ``x`` is no dict or list, so it carries no query operator.
 
 A fact clears the variables in its expression, and the variables they were
 computed from (``parsed = urlparse(url)``: a check of ``parsed.hostname``
@@ -36,6 +38,7 @@ from secgen.analyzers.dataflow.values import with_cleared
 
 _RE_FUNCTIONS = frozenset({"re.fullmatch", "re.match", "re.search", "regex.fullmatch", "regex.match", "regex.search"})
 _CHARCLASS = frozenset({"isalnum", "isdigit", "isalpha", "isdecimal", "isnumeric", "isidentifier"})
+_SCALARS = frozenset({"str", "int", "float", "bool"})
 
 
 class Guards:
@@ -101,6 +104,10 @@ class Guards:
                 pattern = compiled.args[0] if isinstance(compiled, ast.Call) and compiled.args else None
                 if method == "fullmatch" or (pattern is not None and _anchored(self.literal(pattern), method)):
                     facts.append(("regex", test.args[0], {}))
+        if name == "isinstance" and len(test.args) == 2:
+            kinds = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+            if kinds and all(isinstance(k, ast.Name) and k.id in _SCALARS for k in kinds):
+                facts.append(("scalar", test.args[0], {}))
         if name in _RE_FUNCTIONS and len(test.args) >= 2:
             if name == "re.fullmatch" or _anchored(self.literal(test.args[0]), name[3:]):
                 facts.append(("regex", test.args[1], {}))

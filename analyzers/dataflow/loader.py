@@ -51,8 +51,9 @@ like), ``list_head`` (for a list literal, only its first item counts: the
 program of an argument list), ``printf`` (the first argument is a %-format
 of the rest, as in ``logging``: the call reads as ``fmt % args``, so ``%r``
 and ``%d`` apply), ``receiver`` (a regex the receiver's text must match),
-``parameters: false`` (parameter sources do not count here) and
-``message`` (overrides the rule's).
+``parameters: false`` (parameter sources do not count here), ``skip_json``
+(a returned dict or list display, which Flask and FastAPI send as JSON, is
+no sink) and ``message`` (overrides the rule's).
 
 A requirement (``require``, and ``parameters.require``): ``shape: built``
 (combined into a larger string), ``shape: joined`` (appended after other
@@ -109,7 +110,8 @@ RULES_DIR = Path(__file__).with_name("rules")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when PyYAML was built with it
 COMMON = "_common.yaml"
 SHAPES = ("built", "joined")
-GUARD_KINDS = ("containment", "allowlist", "equality", "denylist", "prefix", "validator", "charclass", "regex", "empty")
+GUARD_KINDS = ("containment", "allowlist", "equality", "denylist", "prefix", "validator", "charclass", "regex", "empty",
+               "scalar")
 FLOW_FIELDS = frozenset({"var", "sink", "source"})
 PATTERN_FIELDS = frozenset({"sink", "target", "name"})
 
@@ -279,7 +281,7 @@ def _message(reader: _Reader, key: str, allowed: frozenset[str], *, required: bo
 
 def _sink(reader: _Reader) -> Sink:
     reader.known("call", "exclude", "args", "keywords", "return", "when", "unless", "require", "list_head",
-                 "printf", "receiver", "parameters", "message")
+                 "printf", "receiver", "parameters", "skip_json", "message")
     returns = reader.get("return", str)
     calls = reader.names("call")
     if (returns is None) == (calls is None):
@@ -297,7 +299,7 @@ def _sink(reader: _Reader) -> Sink:
         returns=returns, when=_conditions(reader, "when"), unless=_conditions(reader, "unless"),
         require=_requirement(reader.child("require", require)) if require is not None else None,
         list_head=reader.get("list_head", bool, False), printf=reader.get("printf", bool, False),
-        receiver=reader.regex("receiver"),
+        receiver=reader.regex("receiver"), skip_json=reader.get("skip_json", bool, False),
         parameters=reader.get("parameters", bool, True), message=_message(reader, "message", FLOW_FIELDS, required=False),
     )
 

@@ -117,6 +117,7 @@ class Sink:
     printf: bool = False  # the first argument is a %-format of the others (logging): read the call as fmt % args
     receiver: re.Pattern | None = None
     parameters: bool = True
+    skip_json: bool = False  # a handler's return the framework sends as JSON (a dict or list) is no sink
     message: str | None = None
 
 

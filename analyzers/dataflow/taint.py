@@ -282,6 +282,8 @@ class Scope(Expressions, Parameters, Guards, Checks):
         self.returns |= taints
         if taints and not self.quiet and self.info is not None:
             for rule, sink in self.ix.return_sinks:
+                if sink.skip_json and _json_display(node.value):
+                    continue
                 if sink.returns == "any" or self.handler:  # the caller gets the value back through the summary
                     self.flow(rule, sink, node, node.value, taints, f"{self.name}()", summarize=False)
         return True
@@ -487,3 +489,11 @@ class Scope(Expressions, Parameters, Guards, Checks):
                 if key is not None and self.env.taint.get(key):
                     found.add(key)
         return found
+
+
+def _json_display(node: ast.expr | None) -> bool:
+    """A dict or list display or comprehension, alone or first in a ``(body, status)`` tuple: what Flask
+    (2.2+) and FastAPI send as JSON, never as HTML."""
+    if isinstance(node, ast.Tuple) and node.elts:
+        node = node.elts[0]
+    return isinstance(node, (ast.Dict, ast.List, ast.DictComp, ast.ListComp))

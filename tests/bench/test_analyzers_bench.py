@@ -22,6 +22,7 @@ from secgen.bench.flows import (BY_ID, CATEGORIES, CORPUS_ROOT, CorpusError, fal
                                 parse_header, read_file, statement_span)
 
 ROOT = Path(__file__).resolve().parents[2]
+HOLDOUT_ROOT = ROOT / "bench" / "data" / "flows-holdout"
 
 
 # -- the bundled corpus --------------------------------------------------------------
@@ -73,7 +74,19 @@ def test_corpus_is_package_data_and_not_collected_by_pytest():
     patterns = config["tool"]["setuptools"]["package-data"]["secgen.bench"]
     shipped = {path for pattern in patterns for path in (ROOT / "bench").glob(pattern)}  # setuptools' globbing
     assert set(CORPUS_ROOT.glob("*/*.py")) <= shipped
+    assert set(HOLDOUT_ROOT.glob("*/*.py")) <= shipped
     assert config["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
+
+
+def test_holdout_corpus_loads_with_two_of_each_per_category():
+    # Written blind (without the analyzer's rules or the main corpus in view); only its format is tested here,
+    # so that it stays a fair test of recall and false alarms (docs/analyzers.md), not a tuning target.
+    files = load_corpus(HOLDOUT_ROOT)
+    assert len(files) == 4 * len(CATEGORIES)
+    for category in CATEGORIES:
+        mine = [f for f in files if f.category == category.id]
+        assert sorted(f.vulnerable for f in mine) == [False, False, True, True]
+        assert all(f.expected_lines for f in mine if f.vulnerable)
 
 
 # -- headers and statements ----------------------------------------------------------

@@ -1,0 +1,12 @@
+# expect: bind-socket-all-network-interfaces line 4, 8
+import socket
+
+HOST = ""
+PORT = 5005
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind((HOST, PORT))
+print("Listening for metrics on port", PORT)
+while True:
+    data, addr = sock.recvfrom(4096)
+    sock.sendto(b"ack:" + data[:32], addr)

@@ -1,0 +1,13 @@
+# expect: overly-permissive-file line 8
+import os
+
+
+def install_script(path, content):
+    with open(path, "w") as f:
+        f.write(content)
+    os.chmod(path, 0o777)
+    return path
+
+
+if __name__ == "__main__":
+    install_script("/usr/local/bin/backup.sh", "#!/bin/sh\ntar -czf /backup/home.tgz /home\n")

@@ -1,0 +1,15 @@
+# expect: none
+# safe: the word is passed through re.escape before it is compiled
+import re
+
+from django.http import JsonResponse
+
+with open("manual.txt", encoding="utf-8") as f:
+    DOCUMENT = f.read()
+
+
+def count_word(request):
+    word = request.GET.get("word", "")
+    regex = re.compile(re.escape(word), re.IGNORECASE)
+    count = len(regex.findall(DOCUMENT))
+    return JsonResponse({"word": word, "count": count})
