@@ -12,6 +12,9 @@ Handlers (one feature per module: ``diagnostics``, ``completions``,
   if it cannot load, the reason goes to ``window/showMessage`` once and every
   feature that does not need the model keeps working;
 * errors in the user's settings are shown and replaced by defaults;
+* every request gets exactly one response, and a malformed message is logged,
+  never shown: the reader is :mod:`secgen.server.framing`, the rules are
+  :class:`~secgen.server.protocol.SecgenProtocol`'s;
 * the ``secgen/status`` notification tells the client's status bar what the
   model is doing (loading, ready, failed), the last completion's latency and
   the counts of suggestions and repairs; it is sent when a load starts and
@@ -24,16 +27,17 @@ import asyncio
 import functools
 import logging
 import re
+import sys
+import threading
 import uuid
 from urllib.parse import unquote
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
 
-import attrs
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 from pygls.workspace import TextDocument
 
 from secgen import __version__
@@ -42,6 +46,8 @@ from secgen.engine.backend import Backend, BackendError, GenerationParams, open_
 from secgen.engine.catalog import ModelError, inspect_model_file, resolve_spec
 from secgen.engine.loop import LoopConfig, LoopResult, RepairLoop
 from secgen.server.collect import PairCollector
+from secgen.server.framing import CHUNK, StdinChunks, serve
+from secgen.server.protocol import SecgenProtocol
 from secgen.server.settings import Settings, parse_settings
 from secgen.server.stats import ServerStats
 
@@ -91,28 +97,6 @@ class DocumentState:
     analysis: asyncio.Task | None = None
 
 
-@attrs.define
-class OwnRequest:
-    """A request to one of secgen's own methods, whose ``params`` may be left out (JSON-RPC allows it).
-
-    pygls' fallback type requires ``params``; a ``secgen/stats`` sent without
-    them failed to deserialize and went unanswered.
-    """
-
-    id: int | str
-    method: str
-    jsonrpc: str
-    params: Any = None
-
-
-OWN_REQUESTS = frozenset({"secgen/stats"})
-
-
-class SecgenProtocol(LanguageServerProtocol):
-    def get_message_type(self, method: str):
-        return OwnRequest if method in OWN_REQUESTS else super().get_message_type(method)
-
-
 class SecgenServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("secgen", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
@@ -132,6 +116,52 @@ class SecgenServer(LanguageServer):
         self.in_flight: dict[str, object] = {}  # uri -> CancelToken of the completion running for it
         self.reported: set[str] = set()  # analyzer problems already shown to the user
         self.pairs = PairCollector(self.show)  # off unless settings.collect_pairs
+
+    # -- transport ------------------------------------------------------------------
+
+    def start_io(self, stdin=None, stdout=None) -> None:
+        """pygls' stdio server, reading through :mod:`secgen.server.framing` (which survives bad frames)."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve(StdinChunks(stdin or sys.stdin.buffer), self.protocol, self._stop_event))
+        except BrokenPipeError:
+            log.error("the client is gone (broken pipe); exiting")
+        except (KeyboardInterrupt, SystemExit):  # SystemExit: the exit notification
+            pass
+        finally:
+            self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """pygls' TCP server, reading through :mod:`secgen.server.framing`, one connection at a time."""
+        self._stop_event = stop = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            await serve(functools.partial(reader.read, CHUNK), self.protocol, stop)
+            self.shutdown()
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(listen())
+        except asyncio.CancelledError:  # shutdown() closed the listener
+            pass
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """Log an error pygls would have shown in a popup; the user cannot act on any of them.
+
+        A request's error is already in its response. The rest come from a
+        notification whose handler raised, or a message that could not be
+        sent: the log is their place.
+        """
+        if source is FeatureRequestError:
+            return  # pygls logged it with its traceback when it answered
+        trace = "".join(error.data.get("traceback", ())) if isinstance(getattr(error, "data", None), dict) else ""
+        log.error("%s: %s%s", source.__name__, error, f"\n{trace}" if trace else "")
 
     # -- messages -------------------------------------------------------------------
 
