@@ -72,7 +72,8 @@ class BanditAnalyzer:
     languages = frozenset({"python"})
     speed = "fast"
 
-    def __init__(self) -> None:
+    def __init__(self, *, pruned: bool = True) -> None:
+        self._pruned = pruned  # False: Bandit's own visitor and parse, the baseline `secgen bench latency` times
         self._lock = threading.Lock()
         self._manager = None
         self._urls: dict[str, str] = {}
@@ -85,10 +86,10 @@ class BanditAnalyzer:
         with self._lock:
             manager = self._manager or self._build_manager()
             try:
-                tree = parse(source.text, source.path)
+                tree = parse(source.text, source.path) if self._pruned else None
+                issues = _run_tests(manager, tree, data, _visitor_filename(source.path))
             except (SyntaxError, ValueError):
                 return []  # the syntax analyzer reports it
-            issues = _run_tests(manager, tree, data, _visitor_filename(source.path))
             lines = python_lines(source.text)
             return [self._finding(issue, lines) for issue in issues]
 
@@ -125,11 +126,14 @@ def _visitor_filename(path: str | None) -> str:
     return "./" + (os.path.basename(path or "") or "snippet.py")
 
 
-def _run_tests(manager, tree: ast.Module, data: bytes, filename: str) -> list:
-    """What ``BanditManager._parse_file`` does for one file, minus the file and the bookkeeping."""
+def _run_tests(manager, tree: ast.Module | None, data: bytes, filename: str) -> list:
+    """What ``BanditManager._parse_file`` does for one file, minus the file and the bookkeeping.
+
+    With no ``tree``, Bandit's own visitor parses ``data`` and visits every node (the baseline).
+    """
     file_metrics = metrics.Metrics()
     file_metrics.begin(filename)
-    visitor = _SnippetVisitor(
+    visitor = (_SnippetVisitor if tree is not None else node_visitor.BanditNodeVisitor)(
         filename,
         io.BytesIO(data),
         manager.b_ma,
@@ -138,7 +142,10 @@ def _run_tests(manager, tree: ast.Module, data: bytes, filename: str) -> list:
         _nosec_lines(data),
         file_metrics,
     )
-    visitor.check(tree)
+    if tree is not None:
+        visitor.check(tree)
+    else:
+        visitor.process(data)
     return sorted(visitor.tester.results, key=lambda i: (i.lineno, i.col_offset, i.test_id))
 
 

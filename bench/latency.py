@@ -28,12 +28,14 @@ Figures are medians over ``--repeats``; the table goes to stdout, progress to
 stderr, and every figure to ``bench-results/latency-<UTC timestamp>.json``.
 
 ``--analyzers-only`` needs no model: it times the default analyzers that
-check Python, and the data-flow analyzer until it joins them (each one, and
-the set as the loop runs it) on snippets of about
-10, 25, 50, 100 and 200 lines, made of whole files of the security fixture
-corpus (:mod:`secgen.bench.flows`: the functions, Flask views and scripts the
-data-flow analyzer is built for, so the worst case for it), and reports p50
-and p95 per size over ``--samples`` snippets x ``--repeats`` runs.
+check Python (each one, and the set as the loop runs it: one shared parse,
+paid by the first) on snippets of about 10, 25, 50, 100 and 200 lines, made of
+whole files of the security fixture corpus (:mod:`secgen.bench.flows`: the
+functions, Flask views and scripts the data-flow analyzer is built for, so the
+worst case for it), and reports p50 and p95 per size over ``--samples``
+snippets x ``--repeats`` runs. In the same runs it times a baseline, the same
+analyzers each parsing the text itself with Bandit's own node visitor (as
+before the shared parse), and prints the set's time over the baseline's.
 
     python -m secgen.bench.latency                       # default model, 64 tokens, 3 repeats
     python -m secgen.bench.latency --with-repair --repeats 1
@@ -55,10 +57,11 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from secgen.analyzers import Source, default_registry
 from secgen.analyzers.registry import DEFAULT_ANALYZERS, AnalyzerRegistry
+from secgen.analyzers.bandit import BanditAnalyzer
 from secgen.analyzers.syntax import forget_trees
 from secgen.server.stats import percentile
 from secgen.engine.backend import Backend, BackendError, GenerationParams, collect, open_backend
@@ -539,16 +542,23 @@ def sized_snippets(pool: Sequence[str], size: int, count: int) -> list[str]:
 
 
 def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Sequence[str], *,
-                   sizes: Sequence[int] = SIZES, samples: int = 20, repeats: int = 5) -> dict:
-    """p50/p95 milliseconds per analyzer and for the whole set, per snippet size (Python analyzers only)."""
+                   sizes: Sequence[int] = SIZES, samples: int = 20, repeats: int = 5,
+                   baseline: Mapping[str, Any] | None = None) -> dict:
+    """p50/p95 milliseconds per analyzer and for the whole set, per snippet size (Python analyzers only).
+
+    ``baseline``: analyzers timed in the same runs, right after the set, each parsing the text itself (the
+    shared tree is forgotten before each); the report gives the set's time over theirs.
+    """
     analyzers = {n: a for n in names if (a := registry.get(n)) is not None and "python" in a.languages}
-    for analyzer in analyzers.values():  # imports, rule loading, Bandit's manager: once, outside the timing
+    baseline = dict(baseline or {})
+    for analyzer in [*analyzers.values(), *baseline.values()]:  # imports, rules, Bandit's manager: untimed
         analyzer.analyze(Source(text="x = 1\n", path="warm.py"))
     rows = []
     for size in sizes:
         snippets = sized_snippets(pool, size, samples)
         per: dict[str, list[float]] = {n: [] for n in analyzers}
         total: list[float] = []
+        base_total: list[float] = []
         for text in snippets:
             source = Source(text=text, path="snippet.py")
             for _ in range(repeats):
@@ -559,23 +569,39 @@ def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Seque
                     per[name].append(ms)
                     run_ms += ms
                 total.append(run_ms)
+                if baseline:
+                    base_ms = 0.0
+                    for analyzer in baseline.values():
+                        forget_trees()
+                        base_ms += 1000 * _timed(analyzer.analyze, source)[0]
+                    base_total.append(base_ms)
         lines = [t.count("\n") for t in snippets]
         rows.append({"size": size, "mean_lines": round(statistics.mean(lines), 1), "snippets": len(snippets),
                      "runs": len(total),
                      "analyzers": {n: {"p50_ms": round(statistics.median(v), 3), "p95_ms": round(percentile(v, 95), 3)}
                                    for n, v in per.items()},
                      "all": {"p50_ms": round(statistics.median(total), 3), "p95_ms": round(percentile(total, 95), 3)}})
-    return {"analyzers": list(analyzers), "sizes": rows}
+        if base_total:
+            p50, p95 = statistics.median(base_total), percentile(base_total, 95)
+            rows[-1]["baseline"] = {"p50_ms": round(p50, 3), "p95_ms": round(p95, 3),
+                                    "ratio_p50": round(statistics.median(total) / p50, 3),
+                                    "ratio_p95": round(percentile(total, 95) / p95, 3)}
+    return {"analyzers": list(analyzers), "baseline": list(baseline), "sizes": rows}
 
 
 def format_sizes(result: Mapping) -> str:
     names = result["analyzers"]
+    based = any("baseline" in row for row in result["sizes"])
     header = ["lines (mean)", *[f"{n} p50/p95 ms" for n in names], "all p50 ms", "all p95 ms"]
+    header += ["baseline p50/p95 ms", "all/baseline p50", "all/baseline p95"] if based else []
     out = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for row in result["sizes"]:
         cells = [f"{row['size']} ({row['mean_lines']:.0f})"]
         cells += [f"{row['analyzers'][n]['p50_ms']:.2f} / {row['analyzers'][n]['p95_ms']:.2f}" for n in names]
         cells += [f"{row['all']['p50_ms']:.2f}", f"{row['all']['p95_ms']:.2f}"]
+        if based:
+            base = row["baseline"]
+            cells += [f"{base['p50_ms']:.2f} / {base['p95_ms']:.2f}", f"{base['ratio_p50']:.3f}", f"{base['ratio_p95']:.3f}"]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -587,7 +613,13 @@ def main_analyzers(args: argparse.Namespace) -> int:
     _progress(f"timing the default Python analyzers on {len(SIZES)} snippet sizes "
               f"({args.samples} snippets x {args.repeats} runs each)...")
     names = list(DEFAULT_ANALYZERS)
-    result = analyzer_sizes(default_registry(), names, pool, samples=args.samples, repeats=args.repeats)
+    # The baseline: the same analyzers as before the shared parse, each parsing the text itself, Bandit
+    # visiting every node with its own visitor (secgen.analyzers.bandit's module docstring).
+    reference = default_registry()
+    baseline = {n: (BanditAnalyzer(pruned=False) if n == "bandit" else reference.get(n)) for n in names
+                if reference.get(n) is not None and "python" in reference.get(n).languages}
+    result = analyzer_sizes(default_registry(), names, pool, samples=args.samples, repeats=args.repeats,
+                            baseline=baseline)
     report = {"kind": "analyzers", "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
                           "load_average": _load_average()}, **result}

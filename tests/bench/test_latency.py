@@ -187,3 +187,30 @@ def test_analyzer_sizes_reports_p50_p95_per_size_and_for_the_set():
     assert large["all"]["p50_ms"] > small["all"]["p50_ms"] >= 1.0  # ~1 ms per 10 lines
     assert large["analyzers"]["slow"]["p95_ms"] >= large["analyzers"]["slow"]["p50_ms"]
     assert "| 10 (" in latency.format_sizes(result) and "slow p50/p95 ms" in latency.format_sizes(result)
+
+
+def test_analyzer_sizes_times_a_baseline_in_the_same_runs_and_gives_the_ratio():
+    from secgen.analyzers.registry import AnalyzerRegistry
+
+    class Sleeper:
+        name, languages, speed = "sleeper", frozenset({"python"}), "fast"
+
+        def __init__(self, ms: float) -> None:
+            self.ms, self.calls = ms, 0
+
+        def available(self):
+            return None
+
+        def analyze(self, source):
+            self.calls += 1
+            time.sleep(self.ms / 1000)
+            return []
+
+    fast, slow = Sleeper(2.0), Sleeper(8.0)
+    result = latency.analyzer_sizes(AnalyzerRegistry({"sleeper": lambda: fast}), ["sleeper"], ["x = 1\n" * 10],
+                                    sizes=(10,), samples=2, repeats=3, baseline={"sleeper": slow})
+    row = result["sizes"][0]
+    assert fast.calls == slow.calls == 1 + 2 * 3  # the warm-up, then once per run each
+    assert row["baseline"]["p50_ms"] >= 8.0 and 0.1 < row["baseline"]["ratio_p50"] < 0.6
+    table = latency.format_sizes(result)
+    assert "all/baseline p50" in table and f"{row['baseline']['ratio_p50']:.3f}" in table
