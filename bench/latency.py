@@ -362,12 +362,23 @@ def time_analyzers(registry: AnalyzerRegistry, names: Sequence[str], text: str, 
     """
     source = Source(text=text, path="bench.py")
     analyzers = {n: a for n in names if (a := registry.get(n)) is not None and source.language in a.languages}
-    times: dict[str, list[float]] = {n: [] for n in analyzers}
-    for _ in range(repeats):
-        forget_trees()
-        for name, analyzer in analyzers.items():
-            times[name].append(_timed(analyzer.analyze, source)[0])
-    return {name: 1000 * statistics.median(values) for name, values in times.items()}
+    runs = [time_run(analyzers, source) for _ in range(repeats)]
+    return {name: statistics.median(run[name] for run in runs) for name in analyzers}
+
+
+def time_run(analyzers: Mapping[str, Any], source: Source, *, shared: bool = True) -> dict[str, float]:
+    """Milliseconds of each analyzer on ``source`` as one fresh suggestion.
+
+    ``shared``: the tree is parsed once, by the first analyzer, and reused by the others, as in the loop;
+    otherwise each analyzer parses the text itself (the baseline).
+    """
+    forget_trees()
+    out = {}
+    for name, analyzer in analyzers.items():
+        if not shared:
+            forget_trees()
+        out[name] = 1000 * _timed(analyzer.analyze, source)[0]
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -562,19 +573,12 @@ def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Seque
         for text in snippets:
             source = Source(text=text, path="snippet.py")
             for _ in range(repeats):
-                forget_trees()  # a fresh suggestion: parsed once, by the first analyzer
-                run_ms = 0.0
-                for name, analyzer in analyzers.items():
-                    ms = 1000 * _timed(analyzer.analyze, source)[0]
+                run = time_run(analyzers, source)
+                for name, ms in run.items():
                     per[name].append(ms)
-                    run_ms += ms
-                total.append(run_ms)
+                total.append(sum(run.values()))
                 if baseline:
-                    base_ms = 0.0
-                    for analyzer in baseline.values():
-                        forget_trees()
-                        base_ms += 1000 * _timed(analyzer.analyze, source)[0]
-                    base_total.append(base_ms)
+                    base_total.append(sum(time_run(baseline, source, shared=False).values()))
         lines = [t.count("\n") for t in snippets]
         rows.append({"size": size, "mean_lines": round(statistics.mean(lines), 1), "snippets": len(snippets),
                      "runs": len(total),
