@@ -8,6 +8,14 @@ entry point names a zero-argument factory returning an :class:`Analyzer`.
 An analyzer that fails to load, is unavailable, raises, or returns something
 that is not a list of findings is recorded in the report's ``failures`` with
 its name and a one-line reason, and the others' findings still come back.
+
+With a :class:`~secgen.analyzers.workers.WorkerPool` (what
+:func:`default_registry` gives), the fast analyzers registered by import path
+run in worker processes, side by side, each with a deadline (an analyzer that
+hangs is killed and reported as timed out); slow ones and those registered as
+Python objects run here. The caller's copy of each analyzer still answers
+``available()``, ``languages`` and ``speed``. Without a pool, or when no
+worker can start (logged once), everything runs here, one after another.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import Callable, Iterable
 
 from secgen.analyzers.base import Analyzer, Source
 from secgen.analyzers.finding import Finding
+from secgen.analyzers.workers import WorkerError, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +67,12 @@ def _import_factory(target: str) -> AnalyzerFactory:
 class AnalyzerRegistry:
     """Named analyzer factories, instantiated once on first use."""
 
-    def __init__(self, factories: dict[str, AnalyzerFactory | str] | None = None) -> None:
+    def __init__(self, factories: dict[str, AnalyzerFactory | str] | None = None, *,
+                 workers: WorkerPool | None = None) -> None:
         self._factories: dict[str, AnalyzerFactory | str] = dict(BUILTIN if factories is None else factories)
         self._loaded: dict[str, Analyzer] = {}
         self._broken: dict[str, str] = {}
+        self.workers = workers
 
     def register(self, name: str, factory: AnalyzerFactory | str) -> None:
         self._factories[name] = factory
@@ -104,22 +115,35 @@ class AnalyzerRegistry:
         names: Iterable[str] = DEFAULT_ANALYZERS,
         *,
         include_slow: bool = False,
+        warm: bool = False,
     ) -> AnalysisReport:
-        findings: list[Finding] = []
+        runnable: list[str] = []
         failures: dict[str, str] = {}
-        seconds: dict[str, float] = {}
         for name in names:
             analyzer = self.get(name)
             if analyzer is None:
                 failures[name] = self._broken[name]
-                continue
-            if source.language not in analyzer.languages:
-                continue
-            if analyzer.speed == "slow" and not include_slow:
+            elif source.language in analyzer.languages and (analyzer.speed != "slow" or include_slow):
+                runnable.append(name)
+        findings: list[Finding] = []
+        seconds: dict[str, float] = {}
+        remote = [n for n in runnable if isinstance(self._factories[n], str) and self._loaded[n].speed == "fast"
+                  ] if self._pool_usable() else []
+        if remote:
+            try:
+                findings, failures_there, seconds = self._run_in_workers(remote, source, warm)
+            except WorkerError as exc:
+                log.warning("analyzers run in this process from now on: %s", exc)
+                self.workers.broken = str(exc)
+                remote = []
+            else:
+                failures.update(failures_there)
+        for name in runnable:
+            if name in remote:
                 continue
             started = time.perf_counter()
             try:
-                result = analyzer.analyze(source)
+                result = self._loaded[name].analyze(source)
                 if not isinstance(result, list) or not all(isinstance(f, Finding) for f in result):
                     raise TypeError(f"returned {type(result).__name__}, not a list of Finding")
             except Exception as exc:
@@ -129,13 +153,28 @@ class AnalyzerRegistry:
             finally:
                 seconds[name] = time.perf_counter() - started
             findings.extend(result)
-        findings.sort(key=lambda f: (f.range.start, f.analyzer, f.rule_id))
+        # a total order: an analyzer's own order may follow set iteration, which differs between processes
+        findings.sort(key=lambda f: (f.range.start, f.analyzer, f.rule_id, f.range.end, f.message))
+        seconds = {name: seconds[name] for name in runnable if name in seconds}
         return AnalysisReport(findings=findings, failures=failures, seconds=seconds)
+
+    def warm(self, names: Iterable[str] = DEFAULT_ANALYZERS) -> None:
+        """Start the workers and build the Python analyzers in each (imports, rules, Bandit's test set) ahead of use."""
+        self.analyze(Source(text="x = 1\n", path="warm.py"), names, warm=True)
+
+    def _pool_usable(self) -> bool:
+        return self.workers is not None and self.workers.broken is None
+
+    def _run_in_workers(self, names: list[str], source: Source, everywhere: bool):
+        self.workers.set_factories({n: f for n, f in self._factories.items() if isinstance(f, str)})
+        lanes = self.workers.run(names, source, everywhere=everywhere)
+        findings = [f for name in names for f in lanes.findings.get(name, [])]
+        return findings, lanes.failures, lanes.seconds
 
 
 def default_registry() -> AnalyzerRegistry:
-    """Built-ins plus whatever the ``secgen.analyzers`` entry-point group adds."""
-    registry = AnalyzerRegistry()
+    """Built-ins plus whatever the ``secgen.analyzers`` entry-point group adds, run in worker processes."""
+    registry = AnalyzerRegistry(workers=WorkerPool())
     for ep in entry_points(group="secgen.analyzers"):
         registry.register(ep.name, ep.value)
     return registry

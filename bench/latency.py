@@ -28,14 +28,17 @@ Figures are medians over ``--repeats``; the table goes to stdout, progress to
 stderr, and every figure to ``bench-results/latency-<UTC timestamp>.json``.
 
 ``--analyzers-only`` needs no model: it times the default analyzers that
-check Python (each one, and the set as the loop runs it: one shared parse,
-paid by the first) on snippets of about 10, 25, 50, 100 and 200 lines, made of
+check Python (each one, and the set as the loop runs it: one
+``registry.analyze`` call, wall clock, the analyzers side by side in the
+worker processes of :mod:`secgen.analyzers.workers`, one parse per worker;
+and their times added up, the cost on one core) on snippets of about 10, 25, 50, 100 and 200 lines, made of
 whole files of the security fixture corpus (:mod:`secgen.bench.flows`: the
 functions, Flask views and scripts the data-flow analyzer is built for, so the
 worst case for it), and reports p50 and p95 per size over ``--samples``
 snippets x ``--repeats`` runs. In the same runs it times a baseline, the same
-analyzers each parsing the text itself with Bandit's own node visitor (as
-before the shared parse), and prints the set's time over the baseline's.
+analyzers one after another in this process, each parsing the text itself,
+with Bandit's own node visitor (as before the shared parse and the workers),
+and prints the set's time over the baseline's.
 
     python -m secgen.bench.latency                       # default model, 64 tokens, 3 repeats
     python -m secgen.bench.latency --with-repair --repeats 1
@@ -557,56 +560,69 @@ def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Seque
                    baseline: Mapping[str, Any] | None = None) -> dict:
     """p50/p95 milliseconds per analyzer and for the whole set, per snippet size (Python analyzers only).
 
-    ``baseline``: analyzers timed in the same runs, right after the set, each parsing the text itself (the
-    shared tree is forgotten before each); the report gives the set's time over theirs.
+    The set is timed as the loop runs it: one ``registry.analyze`` call, wall clock (with the default
+    registry, its analyzers run side by side in worker processes); each analyzer's time is the one the
+    registry reports, and ``sum`` adds them up (what the set costs on one core). ``baseline``: analyzers
+    timed in the same runs, right after the set, one after another in this process, each parsing the
+    text itself; the report gives the set's time over theirs.
     """
-    analyzers = {n: a for n in names if (a := registry.get(n)) is not None and "python" in a.languages}
+    analyzers = [n for n in names if (a := registry.get(n)) is not None and "python" in a.languages]
     baseline = dict(baseline or {})
-    for analyzer in [*analyzers.values(), *baseline.values()]:  # imports, rules, Bandit's manager: untimed
+    registry.warm(analyzers)  # worker start, imports, rules, Bandit's manager: untimed
+    for analyzer in baseline.values():
         analyzer.analyze(Source(text="x = 1\n", path="warm.py"))
     rows = []
     for size in sizes:
         snippets = sized_snippets(pool, size, samples)
         per: dict[str, list[float]] = {n: [] for n in analyzers}
         total: list[float] = []
+        summed: list[float] = []
         base_total: list[float] = []
         for text in snippets:
             source = Source(text=text, path="snippet.py")
             for _ in range(repeats):
-                run = time_run(analyzers, source)
-                for name, ms in run.items():
-                    per[name].append(ms)
-                total.append(sum(run.values()))
+                forget_trees()
+                wall, report = _timed(registry.analyze, source, analyzers)
+                for name, seconds in report.seconds.items():
+                    per[name].append(1000 * seconds)
+                total.append(1000 * wall)
+                summed.append(1000 * sum(report.seconds.values()))
                 if baseline:
                     base_total.append(sum(time_run(baseline, source, shared=False).values()))
         lines = [t.count("\n") for t in snippets]
         rows.append({"size": size, "mean_lines": round(statistics.mean(lines), 1), "snippets": len(snippets),
                      "runs": len(total),
                      "analyzers": {n: {"p50_ms": round(statistics.median(v), 3), "p95_ms": round(percentile(v, 95), 3)}
-                                   for n, v in per.items()},
-                     "all": {"p50_ms": round(statistics.median(total), 3), "p95_ms": round(percentile(total, 95), 3)}})
+                                   for n, v in per.items() if v},
+                     "all": {"p50_ms": round(statistics.median(total), 3), "p95_ms": round(percentile(total, 95), 3)},
+                     "sum": {"p50_ms": round(statistics.median(summed), 3), "p95_ms": round(percentile(summed, 95), 3)}})
         if base_total:
             p50, p95 = statistics.median(base_total), percentile(base_total, 95)
             rows[-1]["baseline"] = {"p50_ms": round(p50, 3), "p95_ms": round(p95, 3),
                                     "ratio_p50": round(statistics.median(total) / p50, 3),
                                     "ratio_p95": round(percentile(total, 95) / p95, 3)}
-    return {"analyzers": list(analyzers), "baseline": list(baseline), "sizes": rows}
+    workers = registry.workers.size if registry.workers is not None and registry.workers.broken is None else 0
+    return {"analyzers": analyzers, "baseline": list(baseline), "workers": workers, "sizes": rows}
 
 
 def format_sizes(result: Mapping) -> str:
     names = result["analyzers"]
     based = any("baseline" in row for row in result["sizes"])
-    header = ["lines (mean)", *[f"{n} p50/p95 ms" for n in names], "all p50 ms", "all p95 ms"]
+    header = ["lines (mean)", *[f"{n} p50/p95 ms" for n in names], "sum p50/p95 ms", "all p50 ms", "all p95 ms"]
     header += ["baseline p50/p95 ms", "all/baseline p50", "all/baseline p95"] if based else []
     out = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for row in result["sizes"]:
         cells = [f"{row['size']} ({row['mean_lines']:.0f})"]
         cells += [f"{row['analyzers'][n]['p50_ms']:.2f} / {row['analyzers'][n]['p95_ms']:.2f}" for n in names]
+        cells += [f"{row['sum']['p50_ms']:.2f} / {row['sum']['p95_ms']:.2f}"]
         cells += [f"{row['all']['p50_ms']:.2f}", f"{row['all']['p95_ms']:.2f}"]
         if based:
             base = row["baseline"]
             cells += [f"{base['p50_ms']:.2f} / {base['p95_ms']:.2f}", f"{base['ratio_p50']:.3f}", f"{base['ratio_p95']:.3f}"]
         out.append("| " + " | ".join(cells) + " |")
+    workers = result.get("workers", 0)
+    out.append(f"\nall: one registry.analyze call, wall clock, {f'{workers} worker processes' if workers else 'in this process'};"
+               " sum: the analyzers' own times added up; baseline: each in this process, parsing for itself")
     return "\n".join(out)
 
 

@@ -261,6 +261,8 @@ class SecgenServer(LanguageServer):
                 event_loop.call_soon_threadsafe(self.work_done_progress.report, token,
                                                 types.WorkDoneProgressReport(message=message))
 
+        # the analyzer workers start and build their analyzers while the model loads
+        self._warming = asyncio.create_task(asyncio.to_thread(self.registry.warm, self.settings.analyzers))
         try:
             backend = await self.on_model_thread(self._open_backend, report)
             old, self.backend, self.backend_error = self.backend, backend, None
