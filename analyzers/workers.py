@@ -19,7 +19,8 @@ import paths, and splits each run into *lanes*, one per free worker:
   on the other; each worker parses the text once for its lane.
 * **Messages.** The caller sends ``(names, source)`` over a pipe; the worker
   answers one message per analyzer as it finishes (its findings, or the
-  one-line reason it failed, and its time), then ``done``. Messages are
+  one-line reason it failed, and its time); the lane is done when each of
+  its analyzers has answered. Messages are
   pickled: both ends are this package.
 * **Deadlines.** Each analyzer has ``timeout_s`` from the previous message on
   its lane (per :data:`DEADLINE_CHARS` of text: a long file legitimately takes
@@ -343,20 +344,16 @@ class WorkerPool:
                         pass
                     lost(worker, names, f"crashed its worker process ({worker.exit_reason()})")
                     continue
-                if message[0] == "done":
-                    continue
                 _, name, ok, payload, seconds = message
                 result.seconds[name] = seconds
                 (result.findings if ok else result.failures)[name] = payload
                 names.remove(name)
-                pending[conn] = (worker, names, time.monotonic() + limit)
+                if names:
+                    pending[conn] = (worker, names, time.monotonic() + limit)
             now = time.monotonic()
             for conn, (worker, names, deadline) in list(pending.items()):
                 if now >= deadline:
                     del pending[conn]
-                    if not names:  # all answered but its "done" is late: it cannot be trusted to stay in step
-                        self._retire(worker, workers)
-                        continue
                     result.seconds[names[0]] = limit  # so the lanes keep it apart from now on
                     lost(worker, names, f"timed out after {limit:.3g} s and was killed")
 
@@ -399,7 +396,6 @@ def serve(recv_end: Connection, send_end: Connection) -> None:
                 failure = report.failures.get(name)
                 ok, payload = (False, failure) if failure else (True, report.findings)
             send_end.send(("result", name, ok, payload, time.perf_counter() - started))
-        send_end.send(("done",))
 
 
 def main(argv: Sequence[str]) -> None:
