@@ -12,24 +12,47 @@ raises for that). The layers, outermost first:
    writes) with only ``PATH`` and ``LANG`` from the parent's environment, stdin
    from ``/dev/null``, in its own session and process group. stdout and stderr
    go to unnamed temporary files, so a chatty program cannot fill the parent's
-   memory; the result keeps the last ~2000 characters of each.
+   memory; the result keeps the last ~2000 characters of each. The bootstrap
+   forks once: the first process (the sandbox's *init*) only waits for the
+   program's process and reports how it ended on a pipe the program never
+   holds, then exits.
 2. **A wall clock.** At ``timeout_s`` the whole process group is killed with
-   SIGKILL. The exit is watched through a pidfd, so the group is killed while
+   SIGKILL, and so is the group when the program ends (whatever it left
+   running). The exit is watched through a pidfd, so the group is killed while
    its leader is still an unreaped zombie and its id cannot have been reused.
-3. **Resource limits**, set by a small bootstrap in the child before the
-   program is compiled: ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``,
+   A process that leaves the group (``setsid``) escapes this layer; layer 4's
+   PID namespace catches it.
+3. **Resource limits**, set by a small bootstrap in the program's process
+   before the program is compiled: ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``,
    ``RLIMIT_FSIZE`` (which also caps stdout and stderr), ``RLIMIT_CORE=0``,
    and ``RLIMIT_NPROC`` for ``processes`` (see 4). The bootstrap sets them
    rather than ``preexec_fn``, which is unsafe in a parent that runs threads,
    as the language server does.
-4. **Namespaces.** Where ``unshare -rn`` works (checked once, then cached), the
-   child runs in a new user and network namespace: the only interface is a
-   loopback that is down, so nothing, C extensions included, can reach a
-   network. With ``network=True`` it still gets the user namespace (``-r``),
-   because that is what makes ``RLIMIT_NPROC`` count only the sandbox's own
-   processes (threads included); ``processes`` then caps how many the program
-   may add. The kernel does not apply that limit to root outside a namespace
-   (uid 0 maps to uid 0), so under root this layer is inactive.
+4. **Namespaces**, made with ``unshare``, the strongest set that works here
+   (probed once, then cached; ``isolation()`` reports it):
+
+   * a **network namespace** (``-n``): the only interface is a loopback that
+     is down, so nothing, C extensions included, can reach a network;
+   * a **PID namespace** (``--pid --fork --kill-child``): the init is its
+     PID 1, so when the init dies (the program ended, or the group was killed
+     at the deadline, or ``unshare`` was killed: ``--kill-child``) the kernel
+     kills every process left in the namespace, including ones that called
+     ``setsid``, ignore SIGTERM, or were started behind the audit hook's back.
+     The program is PID 2, not 1, because PID 1 ignores every signal it has
+     no handler for (RLIMIT_CPU's SIGXCPU included); and it cannot see, so
+     cannot signal, any process outside;
+   * a **user namespace** (``-r``) where unprivileged namespaces are allowed
+     (or needed: a non-root user cannot make the other two without it). It
+     also gives ``RLIMIT_NPROC`` a count of the sandbox's own processes
+     (threads included), so ``processes`` caps how many the program may add:
+     the probe measures how many processes that count already holds where the
+     program starts. The kernel does not apply the limit to root outside a
+     user namespace, nor, on some kernels, inside one made by root: then the
+     limit is inactive (``process_limit`` is False) and only the audit hook
+     and the clock bound a fork bomb.
+
+   With ``network=True`` everything but ``-n`` still applies. Where no
+   namespace can be made, layers 1-3 and 5 remain.
 5. **An audit hook** (PEP 578), always installed by the bootstrap before the
    program, which is compiled as ``"<solution>"`` and run as ``__main__``. It
    raises ``PermissionError("secgen sandbox: ...")`` for: opening a file for
@@ -39,7 +62,9 @@ raises for that). The layers, outermost first:
    do not escape); sockets connecting, binding, sending to an address or
    resolving names (unless ``network``); starting processes (``subprocess``,
    ``os.system``, ``os.exec*``, ``os.posix_spawn``, ``os.fork``), or more than
-   ``processes`` of them; ``ctypes``; signalling processes outside its own
+   ``processes`` of them (the count is per process: a forked child inherits
+   what is left, so without ``RLIMIT_NPROC`` n allowed forks can become
+   2**n - 1 processes); ``ctypes``; signalling processes outside its own
    process group (the parent, say). Reading files stays allowed, or the
    program could not import the standard library.
 
@@ -51,11 +76,12 @@ What it does not: it is **not a security boundary** against a determined
 attacker. Audit hooks are a Python-level tripwire: native code (a C extension
 written into the scratch directory and imported, crafted bytecode) and
 Python code that goes hunting for the hook's state (frames, ``gc``,
-monkeypatching ``os`` or ``posixpath``) can get past it; without a process
-limit, ``_posixsubprocess.fork_exec`` starts processes unseen; with
+monkeypatching ``os`` or ``posixpath``) can get past it;
+``_posixsubprocess.fork_exec`` starts processes unseen (without a process
+limit nothing stops a fork bomb built on it before the deadline); with
 ``processes > 0`` the programs started run without the hook; files are
 written with the parent's uid, and ``/tmp`` is not off limits to the kernel.
-The real walls are the network namespace and the resource limits.
+The real walls are the namespaces and the resource limits.
 ``isolation()`` says which layers are active on this machine; for untrusted
 input at scale, run the whole benchmark in a container or VM as well.
 """
@@ -240,8 +266,24 @@ def _excepthook(kind, value, tb):
     traceback.print_exception(kind, value, tb)
 
 
+def _init(status_fd):
+    # Fork; the parent stays behind as the sandbox's init, reaps (as PID 1 of a PID namespace,
+    # orphans are its children too), writes the program's wait status to status_fd and exits.
+    import os
+    program = os.fork()
+    if program == 0:
+        os.close(status_fd)
+        return
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == program:
+            os.write(status_fd, b"%d" % status)
+            os._exit(0)
+
+
 def _run(config):
     import linecache, os, types
+    _init(config["status_fd"])
     _set_limits(config["rlimits"])
     with open(config["program"], encoding="utf-8") as file:
         source = file.read()
@@ -259,55 +301,76 @@ def _run(config):
 _run(__import__("json").loads(sys.argv.pop()))
 '''
 
-# Run once, under the same wrapping a program would get: can this machine make a
-# user+network namespace, and does RLIMIT_NPROC stop a fork there?
+# Run once under each candidate wrapping, strongest first; the first that answers is
+# used. Like the bootstrap it forks once and works in the child, where a program
+# would run, and prints the lowest RLIMIT_NPROC (1-8) that lets it fork, or 0: a
+# limit of 1 that allows a fork is not enforced, and under a user namespace, where
+# the count is the sandbox's own, one less is what the count holds at the start.
 _PROBE = """
-import os, resource, sys
-limit = int(sys.argv[1])
-resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
-try:
-    pid = os.fork()
-except OSError:
-    print("fork refused")
-else:
+import os, resource
+if os.fork():
+    os._exit(os.waitstatus_to_exitcode(os.wait()[1]))
+hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+for limit in range(1, 9):
+    if hard != resource.RLIM_INFINITY and limit > hard:
+        break
+    resource.setrlimit(resource.RLIMIT_NPROC, (limit, hard))
+    try:
+        pid = os.fork()
+    except OSError:
+        continue
     if pid == 0:
         os._exit(0)
     os.waitpid(pid, 0)
-    print("fork allowed")
+    print(limit)
+    break
+else:
+    print(0)
 """
+_PID_NAMESPACE = ("--pid", "--fork", "--kill-child")
+# unshare's flags, "-n" left out (it depends on SandboxLimits.network)
+_WRAPPINGS = (("-r", *_PID_NAMESPACE), _PID_NAMESPACE, ("-r",))
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Machine:
-    unshare: str | None  # the unshare binary, when `unshare -rn` works here
-    process_limit: bool  # RLIMIT_NPROC refuses a fork where the program will run
+    namespaces: tuple[str, ...]  # the unshare command and its flags but "-n"; () when no namespace can be made
+    process_limit: bool  # RLIMIT_NPROC refuses a fork where the program runs
+    counted: int | None  # processes RLIMIT_NPROC counts when the program starts, where it counts only the sandbox's
+
+    @property
+    def pid_namespace(self) -> bool:
+        return "--pid" in self.namespaces
 
 
-def _probe_output(argv: list[str]) -> str:
+def _probe(argv: list[str]) -> int | None:
     try:
         done = subprocess.run(argv, cwd="/", env=_base_env("/"), stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
+        return None
+    answer = done.stdout.strip()
+    return int(answer) if done.returncode == 0 and answer.isdigit() else None
 
 
 @functools.cache
 def _machine() -> _Machine:
     unshare = shutil.which("unshare")
-    if unshare:
-        answer = _probe_output([unshare, "-rn", sys.executable, "-I", "-c", _PROBE, "1"])
-        if answer:
-            return _Machine(unshare=unshare, process_limit=answer == "fork refused")
-    answer = _probe_output([sys.executable, "-I", "-c", _PROBE, "0"])
-    return _Machine(unshare=None, process_limit=answer == "fork refused")
+    python = [sys.executable, "-I", "-c", _PROBE]
+    for flags in _WRAPPINGS if unshare else ():
+        first_allowed = _probe([unshare, *flags, "-n", *python])
+        if first_allowed is not None:
+            counted = first_allowed - 1 if "-r" in flags and first_allowed > 1 else None
+            return _Machine(namespaces=(unshare, *flags), process_limit=first_allowed != 1, counted=counted)
+    return _Machine(namespaces=(), process_limit=_probe(python) not in (1, None), counted=None)
 
 
 def isolation() -> dict[str, bool]:
     """Which layers ``run_python`` uses on this machine (see the module docstring)."""
     machine = _machine()
     return {
-        "network_namespace": machine.unshare is not None,
+        "network_namespace": bool(machine.namespaces),
+        "pid_namespace": machine.pid_namespace,
         "process_limit": machine.process_limit,
         "rlimits": importlib.util.find_spec("resource") is not None,
         "audit_hook": hasattr(sys, "addaudithook"),
@@ -331,25 +394,27 @@ def _rlimits(limits: SandboxLimits, machine: _Machine) -> list[tuple[str, int, i
         ("RLIMIT_FSIZE", limits.file_size_mb * 2**20, limits.file_size_mb * 2**20),
         ("RLIMIT_CORE", 0, 0),
     ]
-    if machine.unshare:  # the namespace's own count: the interpreter itself plus what it may add
-        rlimits.append(("RLIMIT_NPROC", 1 + limits.processes, 1 + limits.processes))
+    if machine.counted is not None:  # the namespace's own count: what it holds plus what the program may add
+        nproc = machine.counted + limits.processes
+        rlimits.append(("RLIMIT_NPROC", nproc, nproc))
     elif limits.processes == 0:  # the count is the whole uid's, so only "none" can be said
         rlimits.append(("RLIMIT_NPROC", 0, 0))
     return rlimits
 
 
-def _command(python: str, scratch: str, program_path: str, limits: SandboxLimits) -> list[str]:
+def _command(python: str, scratch: str, program_path: str, status_fd: int, limits: SandboxLimits) -> list[str]:
     machine = _machine()
     config = {
         "scratch": scratch,
         "program": program_path,
+        "status_fd": status_fd,
         "network": limits.network,
         "processes": limits.processes,
         "rlimits": _rlimits(limits, machine),
     }
     argv = [python, "-I", "-B", "-c", _BOOTSTRAP, json.dumps(config)]
-    if machine.unshare:
-        return [machine.unshare, "-r" if limits.network else "-rn", *argv]
+    if machine.namespaces:
+        return [*machine.namespaces, *(() if limits.network else ("-n",)), *argv]
     return argv
 
 
@@ -428,6 +493,45 @@ def _error(detail: str, started: float) -> SandboxResult:
                          detail=detail[:DETAIL_CHARS], stdout_tail="", stderr_tail="")
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Ended:
+    timed_out: bool
+    code: int | None  # the program's exit code (negative: killed by that signal), or the leader's if none was reported
+    stdout_tail: str
+    stderr_tail: str
+
+
+def _execute(interpreter: str, scratch: str, program_path: str, limits: SandboxLimits) -> _Ended:
+    """Start the sandbox, wait for it, kill whatever is left, and read how the program ended."""
+    status_read, status_write = os.pipe()
+    try:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                proc = subprocess.Popen(
+                    _command(interpreter, scratch, program_path, status_write, limits),
+                    cwd=scratch, env=_base_env(scratch), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                    start_new_session=True, close_fds=True, pass_fds=(status_write,),
+                )
+            finally:
+                os.close(status_write)
+            timed_out = _wait(proc, limits.timeout_s)
+            status = _reported_status(status_read)
+            code = proc.returncode if status is None else os.waitstatus_to_exitcode(status)
+            return _Ended(timed_out=timed_out, code=code, stdout_tail=_tail(out), stderr_tail=_tail(err))
+    finally:
+        os.close(status_read)
+
+
+def _reported_status(fd: int) -> int | None:
+    """The wait status the sandbox's init wrote, or None: it was killed first, or never started."""
+    os.set_blocking(fd, False)
+    try:
+        data = os.read(fd, 32)
+    except BlockingIOError:
+        return None
+    return int(data) if data.isdigit() else None
+
+
 def run_python(program: str, *, limits: SandboxLimits = SandboxLimits(), python: str = sys.executable) -> SandboxResult:
     """Run ``program`` (Python source) in the sandbox; never raises for a program or sandbox failure."""
     started = time.monotonic()
@@ -445,32 +549,25 @@ def run_python(program: str, *, limits: SandboxLimits = SandboxLimits(), python:
                 file.write(program)
         except (OSError, UnicodeError) as exc:
             return _error(f"cannot write the program to the scratch directory: {exc}", started)
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            try:
-                proc = subprocess.Popen(
-                    _command(os.path.abspath(interpreter), scratch, program_path, limits),
-                    cwd=scratch, env=_base_env(scratch), stdin=subprocess.DEVNULL,
-                    stdout=out, stderr=err, start_new_session=True, close_fds=True,
-                )
-            except OSError as exc:
-                return _error(f"cannot start {interpreter}: {exc}", started)
-            timed_out = _wait(proc, limits.timeout_s)
-            seconds = time.monotonic() - started
-            sandbox_up = not os.path.exists(program_path)
-            stdout_tail, stderr_tail = _tail(out), _tail(err)
+        try:
+            ended = _execute(os.path.abspath(interpreter), scratch, program_path, limits)
+        except OSError as exc:
+            return _error(f"cannot start {interpreter}: {exc}", started)
+        seconds = time.monotonic() - started
+        sandbox_up = not os.path.exists(program_path)
     finally:
         _remove_tree(scratch)
-    code = proc.returncode
-    if timed_out:
+    code = ended.code
+    if ended.timed_out:
         status, code, detail = "timeout", None, f"timed out after {limits.timeout_s} s"
     elif not sandbox_up:
         status, code = "error", None
-        detail = _last_line(stderr_tail) or f"the sandbox did not start (exit code {proc.returncode})"
+        detail = _last_line(ended.stderr_tail) or f"the sandbox did not start (exit code {ended.code})"
     elif code == 0:
         status, detail = "passed", ""
     elif code < 0:
         status, detail = "failed", _signal_detail(-code)
     else:
-        status, detail = "failed", _last_line(stderr_tail) or f"exit code {code}"
+        status, detail = "failed", _last_line(ended.stderr_tail) or f"exit code {code}"
     return SandboxResult(status=status, returncode=code, seconds=seconds, detail=detail,
-                         stdout_tail=stdout_tail, stderr_tail=stderr_tail)
+                         stdout_tail=ended.stdout_tail, stderr_tail=ended.stderr_tail)

