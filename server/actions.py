@@ -11,6 +11,9 @@
   client has applied it, the opt-in collector may keep a preference pair
   (:mod:`secgen.server.collect`).
 
+A model that fails (a ``BackendError``: an HTTP model server that errs,
+garbles or stalls) is one line to the user, and nothing is edited.
+
 Edits are minimal (only the lines that change) and versioned, so a client
 will not apply them to a document that has changed since. No edit is written
 to disk: the client applies them.
@@ -23,6 +26,7 @@ import re
 
 from lsprotocol import types
 
+from secgen.engine.backend import BackendError
 from secgen.engine.fix import fix_document
 from secgen.engine.prompts import generation_messages
 from secgen.server.app import SecgenServer
@@ -115,8 +119,12 @@ async def resolve(ls: SecgenServer, action: types.CodeAction) -> types.CodeActio
         return action
     version, text = document.version, document.source
     loop = ls.make_loop(backend)
-    result = await ls.on_model_thread(fix_document, text, loop, language=language_of(document),
-                                     path=document.path, only=only)
+    try:
+        result = await ls.on_model_thread(fix_document, text, loop, language=language_of(document),
+                                         path=document.path, only=only)
+    except BackendError as exc:  # a model server that errs or stalls: one line, the code unchanged
+        ls.show(f"cannot fix: the model failed ({exc}); the code is unchanged")
+        return action
     for region in result.regions:
         ls.stats.record_loop(region.result)
     ls.notify_status()
@@ -169,7 +177,11 @@ def register(server: SecgenServer) -> None:
         if backend is None:
             return {"applied": False, "reason": f"no model: {ls.backend_error}"}
         language = language_of(document)
-        result = await ls.on_model_thread(ls.make_loop(backend).generate, task, language=language)
+        try:
+            result = await ls.on_model_thread(ls.make_loop(backend).generate, task, language=language)
+        except BackendError as exc:
+            ls.show(f"cannot generate: the model failed ({exc})")
+            return {"applied": False, "reason": f"the model failed: {exc}"}
         ls.stats.record_loop(result)
         ls.notify_status()
         if result.best is None:

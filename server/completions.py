@@ -11,6 +11,12 @@ preference pair on this machine (:mod:`secgen.server.collect`).
 
 A newer completion request for a document cancels the one in flight, and
 ``$/cancelRequest`` cancels generation between tokens.
+
+When the model fails to answer (a model server that refuses, errs, garbles
+or stalls: a ``BackendError``), the request gets an empty result, the failure
+is counted (``failed``) and shown in one line, once until a completion succeeds
+again: an editor asks on every pause in typing, and one broken server must not
+become a popup per keystroke.
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ import uuid
 
 from lsprotocol import types
 
-from secgen.engine.backend import CancelToken
+from secgen.engine.backend import BackendError, CancelToken
 from secgen.server.app import MAX_DOCUMENT_CHARS, SecgenServer, Suggestion
 from secgen.server.collect import compact, completion_messages, fim_context
 from secgen.server.convert import offset_at
 from secgen.server.diagnostics import language_of
 
 ACCEPT_COMMAND = "secgen.accepted"
+MODEL_FAILED = "completion:model-failed"  # the key of the failure shown once (SecgenServer.show_once)
 
 
 async def suggest(ls: SecgenServer, uri: str, position: types.Position) -> Suggestion | None:
@@ -67,9 +74,14 @@ async def _suggest(ls: SecgenServer, uri: str, position: types.Position) -> Sugg
         token.cancel()
         ls.stats.count("cancelled")
         raise
+    except BackendError as exc:
+        ls.stats.count("failed")
+        ls.show_once(MODEL_FAILED, f"completion failed: {exc}")
+        return None
     finally:
         if ls.in_flight.get(uri) is token:
             del ls.in_flight[uri]
+    ls.reported.discard(MODEL_FAILED)  # the model answers again: its next failure is news
     ls.stats.time("completion", time.perf_counter() - started)
     ls.stats.record_loop(result)
     if result.stop_reason == "cancelled":

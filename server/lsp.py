@@ -11,6 +11,17 @@ notification (model state, last latency, repairs: for status bars); see the modu
 ``completions``, ``diagnostics`` and ``actions`` beside this one. Settings come
 from ``initializationOptions`` and ``workspace/configuration`` (section
 ``secgen``; schema in ``settings.schema.json``).
+
+Over stdio the server's life is its client's: when stdin ends (the client
+exited, crashed or closed the pipe) or after the ``exit`` notification, it
+leaves at once (:func:`leave`). Nobody is left to answer, so it does not wait
+for work in flight: a completion streaming from a stalled model server, an
+analyzer waiting on a hung tool, would each hold a normal interpreter exit for
+as long as their timeouts (Python joins worker threads at exit). It kills the
+processes it started (analyzer tools and workers, each in its own process
+group, go with their groups), flushes its log and ends with ``os._exit``.
+Children are found in ``/proc``; where there is none, they are left to their
+own timeouts.
 """
 
 from __future__ import annotations
@@ -19,7 +30,10 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
+from pathlib import Path
+from typing import NoReturn
 
 from lsprotocol import types
 
@@ -84,8 +98,64 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         server.start_tcp(host, int(port))
     else:
-        server.start_io(sys.stdin.buffer, protocol_stdout())
+        server.start_io(ClientPipe(sys.stdin.buffer), protocol_stdout())
+        leave()  # after the exit notification
     return 0
+
+
+class ClientPipe:
+    """The client's end of stdin: where it ends, the server leaves (read on the server's stdin thread)."""
+
+    def __init__(self, stream) -> None:
+        self._read = getattr(stream, "read1", stream.read)
+
+    def read1(self, size: int = -1) -> bytes:
+        try:
+            data = self._read(size)
+        except (OSError, ValueError) as exc:  # the stream was closed under the reader
+            logging.getLogger(__name__).warning("stdin: %s", exc)
+            data = b""
+        if not data:
+            leave("the client is gone (stdin closed); exiting")
+        return data
+
+    read = read1
+
+
+def leave(reason: str | None = None) -> NoReturn:
+    """End the process now, with the processes it started, without waiting for its threads."""
+    try:
+        if reason:
+            logging.getLogger(__name__).info("%s", reason)
+        for pid, group in child_processes():
+            try:
+                if group == pid:  # the leader of its own group: the group goes, with whatever it started
+                    os.killpg(pid, signal.SIGKILL)
+                else:
+                    os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        logging.shutdown()
+        sys.stderr.flush()
+    finally:  # whatever failed above (stderr may be a closed pipe too), the process ends
+        os._exit(0)
+
+
+def child_processes() -> list[tuple[int, int]]:
+    """(pid, process group) of this process's children, from ``/proc`` (empty where there is none)."""
+    me, found = os.getpid(), []
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended meanwhile
+            continue
+        fields = stat.rpartition(")")[2].split()  # after "pid (command)": state, ppid, pgrp, ...
+        if len(fields) >= 3 and int(fields[1]) == me:
+            found.append((int(entry.name), int(fields[2])))
+    return found
 
 
 def protocol_stdout():

@@ -2,7 +2,8 @@
 
 Settings arrive in ``initializationOptions`` and from ``workspace/configuration``
 (section ``secgen``). :func:`parse_settings` never raises: each invalid value
-is reported as one message and replaced by its default, so a typo in an
+is reported as one message, naming the key, and ignored: the setting keeps the
+value it had (its default, unless an earlier source set it), so a typo in an
 editor's settings degrades one feature instead of refusing to start.
 ``settings.schema.json`` beside this module is generated from :data:`FIELDS`
 (``python -m secgen.server.settings > server/settings.schema.json``) and a test
@@ -40,6 +41,9 @@ class Settings:
     icd: Mapping[str, Any] = field(default_factory=dict)  # IcdSettings fields, snake_case
     collect_pairs: bool = False  # keep preference pairs of accepted, repaired suggestions (server/collect.py)
     collect_pairs_path: str | None = None  # where; None: the user data folder's pairs/editor-pairs.jsonl
+
+
+DEFAULTS = Settings()
 
 
 # object-valued settings: wire key -> (attribute, kind); kind is "str", "strs", "seconds",
@@ -155,7 +159,7 @@ def _check(wire: str, value: Any) -> Any:
         raise ValueError("must be an integer")
     if "number" in kinds and not is_number:
         raise ValueError("must be a number")
-    if not is_number:
+    if not is_number or not {"integer", "number"} & set(kinds):
         raise ValueError(f"must be {' or '.join(kinds)}")
     low, high = schema.get("minimum"), schema.get("maximum")
     if (low is not None and value < low) or (high is not None and value > high):
@@ -226,7 +230,9 @@ def parse_settings(data: Any, base: Settings | None = None) -> tuple[Settings, l
         try:
             values[FIELDS[wire][0]] = _check(wire, value)
         except ValueError as exc:
-            problems.append(f"secgen setting {wire} = {json.dumps(value)[:80]} is invalid ({exc}); using the default")
+            attr = FIELDS[wire][0]
+            kept = "using the default" if getattr(base, attr) == getattr(DEFAULTS, attr) else "keeping the current value"
+            problems.append(f"secgen setting {wire} = {json.dumps(value)[:80]} is invalid ({exc}); {kept}")
     merged = {f.name: getattr(base, f.name) for f in fields(Settings)} | values
     return Settings(**merged), problems
 

@@ -12,10 +12,13 @@ Two kinds of server, neither a mock of the transport:
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import subprocess
 import sys
 import threading
+import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -100,13 +103,17 @@ class StubServer:
         return reply
 
     @staticmethod
-    def error(status: int, text: str):
+    def error(status: int, text: str, content_type: str = "text/plain"):
         def reply(handler):
             handler.send_response(status)
-            handler.send_header("Content-Type", "text/plain")
+            handler.send_header("Content-Type", content_type)
             handler.end_headers()
             handler.wfile.write(text.encode())
         return reply
+
+    def silent(self, handler) -> None:
+        """Take the request and answer nothing (until the test ends)."""
+        self.release.wait(timeout=30)
 
 
 @pytest.fixture
@@ -206,6 +213,117 @@ def test_a_stream_that_stalls_past_the_timeout_is_a_backend_error(stub):
     assert next(stream) == "partial"
     with pytest.raises(BackendError, match="timed out"):
         next(stream)
+
+
+TRACEBACK = ("Traceback (most recent call last):\n  File \"/srv/app.py\", line 12, in handle\n"
+             "    generate()\nRuntimeError: CUDA out of memory\n")
+NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+@pytest.mark.parametrize("status, body, content_type, gist", [
+    (500, TRACEBACK, "text/plain", "RuntimeError: CUDA out of memory"),
+    (502, NGINX_502, "text/html", "502 Bad Gateway"),
+    (400, json.dumps({"error": {"message": "prompt is\ntoo long", "type": "invalid_request_error"}}),
+     "application/json", "prompt is too long"),
+    (503, "", "text/plain", "HTTP 503"),
+])
+def test_an_error_answer_becomes_one_line_with_its_gist(stub, status, body, content_type, gist):
+    stub.reply = stub.error(status, body, content_type)
+    with pytest.raises(BackendError) as excinfo:
+        collect(OpenAIBackend(stub.url).fim("a", "b", PARAMS))
+    message = str(excinfo.value)
+    assert f"HTTP {status}" in message and gist in message
+    assert "\n" not in message and "Traceback" not in message and "<" not in message
+
+
+def test_an_answer_that_is_not_an_event_stream_is_a_backend_error(stub):
+    stub.reply = stub.error(200, "<<garbled>> {not: json", "application/json")
+    with pytest.raises(BackendError, match="without an event stream"):
+        collect(OpenAIBackend(stub.url).fim("a", "b", PARAMS))
+
+
+@pytest.mark.parametrize("event", ["[1, 2]", '"text"', '{"choices": "abc"}', '{"choices": [7]}'])
+def test_an_event_of_another_shape_is_a_backend_error(stub, event):
+    stub.reply = stub.events([event])
+    with pytest.raises(BackendError, match="sent an (unexpected event|event that is not an object)"):
+        collect(OpenAIBackend(stub.url).fim("a", "b", PARAMS))
+    with pytest.raises(BackendError, match="sent an (unexpected event|event that is not an object)"):
+        collect(OpenAIBackend(stub.url).chat(HELLO, PARAMS))
+
+
+def test_a_server_that_never_answers_is_a_backend_error_after_the_timeout(stub):
+    stub.reply = stub.silent
+    with pytest.raises(BackendError, match="did not answer within 0.5 s"):
+        collect(OpenAIBackend(stub.url, timeout_s=0.5).fim("a", "b", PARAMS))
+
+
+def test_the_timeout_comes_from_the_environment(stub, monkeypatch):
+    monkeypatch.setenv("SECGEN_OPENAI_TIMEOUT_S", "0.5")
+    backend = open_backend(stub.url)
+    assert backend.timeout_s == 0.5
+    stub.reply = stub.silent
+    with pytest.raises(BackendError, match="did not answer within 0.5 s"):
+        collect(backend.chat(HELLO, PARAMS))
+    assert OpenAIBackend(stub.url, timeout_s=3).timeout_s == 3  # an explicit value wins
+    monkeypatch.delenv("SECGEN_OPENAI_TIMEOUT_S")
+    assert OpenAIBackend(stub.url).timeout_s == 120.0
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "nan", "inf"])
+def test_an_invalid_timeout_in_the_environment_is_named(monkeypatch, value):
+    monkeypatch.setenv("SECGEN_OPENAI_TIMEOUT_S", value)
+    with pytest.raises(BackendError, match=f"SECGEN_OPENAI_TIMEOUT_S must be a positive number of seconds, not '{value}'"):
+        open_backend("http://127.0.0.1:9")
+
+
+# -- where prompts go ----------------------------------------------------------------
+
+
+@pytest.fixture
+def redirected(stub, monkeypatch):
+    """Every request goes to the stub, whatever host its URL names: no packet leaves this machine."""
+    real_urlopen = urllib.request.urlopen
+    seen: list[str] = []
+
+    def urlopen(request, *args, **kwargs):
+        seen.append(request.full_url)
+        parts = urllib.parse.urlsplit(request.full_url)
+        request.full_url = stub.url + parts.path
+        return real_urlopen(request, *args, **kwargs)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    stub.reply = stub.events([completion_event("x"), chat_event({"content": "y"})])
+    return seen
+
+
+NOTICE = "prompts and code are sent to"
+
+
+@pytest.mark.parametrize("url", ["http://192.0.2.7:8000", "https://models.example.com/v1",
+                                 "http://[2001:db8::1]:8080", "http://10.1.2.3:8000/"])
+def test_a_remote_server_is_named_once_per_backend(redirected, caplog, url):
+    backend = OpenAIBackend(url)
+    with caplog.at_level(logging.WARNING, logger="secgen.engine.openai_http"):
+        for _ in range(2):
+            collect(backend.fim("a", "b", PARAMS))
+            collect(backend.chat(HELLO, PARAMS))
+    assert len(redirected) == 4 and all(seen.startswith(backend.base_url) for seen in redirected)
+    notices = [r for r in caplog.records if NOTICE in r.getMessage()]
+    assert len(notices) == 1
+    assert notices[0].levelno == logging.WARNING
+    assert notices[0].getMessage() == f"{NOTICE} {backend.base_url} (not this machine)"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000", "http://127.20.30.40:8000", "http://localhost:8000/v1",
+                                 "http://LOCALHOST:8000", "http://[::1]:8000", "http://[::ffff:127.0.0.1]:8000"])
+def test_a_server_on_this_machine_is_never_named(redirected, caplog, url):
+    backend = OpenAIBackend(url)
+    with caplog.at_level(logging.DEBUG, logger="secgen.engine.openai_http"):
+        collect(backend.fim("a", "b", PARAMS))
+        collect(backend.chat(HELLO, PARAMS))
+    assert len(redirected) == 2
+    assert not [r for r in caplog.records if NOTICE in r.getMessage()]
 
 
 def test_cancelling_stops_the_stream_and_keeps_what_arrived(stub):
