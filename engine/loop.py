@@ -8,7 +8,10 @@ model is asked again with the analyzers' messages. The loop stops when
 * ``t_max`` repair rounds are spent (``t_max``; 3 by default, as in the paper),
 * a round does not reduce the number of blocking findings (``no_progress``),
 * the time budget is spent before another round could start (``time_budget``),
-* the caller cancels (``cancelled``), or the model offers nothing (``empty``).
+* the caller cancels (``cancelled``), or the model offers nothing (``empty``),
+* the model fails in a repair round (``model_failed``: a model server that errs
+  or stalls; the attempts so far are kept). A failure in the first round has
+  nothing to keep: its ``BackendError`` goes to the caller.
 
 It returns the best attempt (fewest blocking, then fewest findings, then the
 earliest) and every attempt, with its prompt, text and findings: training
@@ -34,7 +37,7 @@ from typing import Protocol, Sequence
 from secgen.analyzers import AnalyzerRegistry, Finding, SeverityPolicy, Source, default_registry
 from secgen.analyzers.registry import DEFAULT_ANALYZERS
 from secgen.engine import prompts
-from secgen.engine.backend import Backend, CancelToken, GenerationParams, collect
+from secgen.engine.backend import Backend, BackendError, CancelToken, GenerationParams, collect
 from secgen.engine.postprocess import postprocess
 
 
@@ -80,6 +83,7 @@ class LoopResult:
     attempts: tuple[Attempt, ...]
     stop_reason: str
     analyzer_failures: dict[str, str] = field(default_factory=dict)
+    model_error: str | None = None  # why a repair round's generation failed (stop_reason "model_failed")
 
     @property
     def clean(self) -> bool:
@@ -102,6 +106,7 @@ class LoopResult:
             "residual": [f.to_dict() for f in self.residual],
             "attempts": [a.to_dict() for a in self.attempts],
             "analyzer_failures": self.analyzer_failures,
+            **({"model_error": self.model_error} if self.model_error else {}),
         }
 
 
@@ -275,12 +280,18 @@ class RepairLoop:
         started = time.monotonic()
         attempts: list[Attempt] = []
         previous: Attempt | None = None
-        stop = "t_max"
+        stop, model_error = "t_max", None
         for round_no in range(self.config.t_max + 1):
             if round_no and self._out_of_time(started):
                 stop = "time_budget"
                 break
-            attempt, stop_now = self._attempt(task, round_no, previous, cancel)
+            try:
+                attempt, stop_now = self._attempt(task, round_no, previous, cancel)
+            except BackendError as exc:
+                if not attempts:
+                    raise
+                stop, model_error = "model_failed", f"repair round {round_no}: {exc}"
+                break
             if attempt is not None:
                 attempts.append(attempt)
             if stop_now:
@@ -293,7 +304,8 @@ class RepairLoop:
         best = min(attempts, key=_rank) if attempts else None
         if best is not None and not best.text:
             best = None
-        return LoopResult(best=best, attempts=tuple(attempts), stop_reason=stop, analyzer_failures=dict(self.failures))
+        return LoopResult(best=best, attempts=tuple(attempts), stop_reason=stop, analyzer_failures=dict(self.failures),
+                          model_error=model_error)
 
     def _out_of_time(self, started: float) -> bool:
         budget = self.config.time_budget_s

@@ -81,7 +81,10 @@ async def _suggest(ls: SecgenServer, uri: str, position: types.Position) -> Sugg
     finally:
         if ls.in_flight.get(uri) is token:
             del ls.in_flight[uri]
-    ls.reported.discard(MODEL_FAILED)  # the model answers again: its next failure is news
+    if result.model_error:  # the first answer came, a repair round's did not: offered as it stands
+        ls.show_once(MODEL_FAILED, f"repair stopped, the model failed ({result.model_error})")
+    else:
+        ls.reported.discard(MODEL_FAILED)  # the model answers again: its next failure is news
     ls.stats.time("completion", time.perf_counter() - started)
     ls.stats.record_loop(result)
     if result.stop_reason == "cancelled":

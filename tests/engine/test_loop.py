@@ -51,6 +51,34 @@ def test_stops_when_findings_stop_decreasing():
     assert result.best.round == 0  # ties go to the earliest attempt
 
 
+def test_a_model_failure_in_a_repair_round_keeps_the_attempts_so_far():
+    from secgen.engine.backend import BackendError
+
+    class FailsSecondTime(ScriptedBackend):
+        def chat(self, *args, **kwargs):
+            if self.prompts:
+                raise BackendError("the model server answered HTTP 500")
+            return super().chat(*args, **kwargs)
+
+    result = _loop(FailsSecondTime(chat_replies=[SHELL, SAFE])).generate("run a command")
+    assert result.stop_reason == "model_failed" and len(result.attempts) == 1
+    assert result.best.round == 0 and [f.rule_id for f in result.best.blocking] == ["B602"]
+    assert result.model_error == "repair round 1: the model server answered HTTP 500" and not result.analyzer_failures
+    assert result.to_dict()["model_error"] == result.model_error
+
+
+def test_a_model_failure_in_the_first_round_goes_to_the_caller():
+    import pytest
+    from secgen.engine.backend import BackendError
+
+    class Fails(ScriptedBackend):
+        def chat(self, *args, **kwargs):
+            raise BackendError("refused")
+
+    with pytest.raises(BackendError, match="refused"):
+        _loop(Fails(chat_replies=[SAFE])).generate("run a command")
+
+
 def test_t_max_zero_only_analyzes():
     result = _loop(ScriptedBackend(chat_replies=[SHELL]), t_max=0).generate("x")
     assert result.stop_reason == "t_max" and len(result.attempts) == 1 and not result.clean
