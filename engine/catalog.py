@@ -1,4 +1,4 @@
-"""The model catalog, model specs, and cheap checks on model files.
+"""The model catalog, model specs, and the checks a model file passes before it is loaded.
 
 secgen runs a small local GGUF model. The models we know about live in
 `CATALOG`: each entry names the final GGUF file, its exact size and sha256,
@@ -14,14 +14,38 @@ model `secgen train` writes; `hf-dir:PATH` says so explicitly), `fake:PATH` (a
 scripted fake backend), an OpenAI-compatible server URL, or the name of a model
 registered by `secgen train export` (:mod:`secgen.engine.local_models`).
 
-`check_model_file` is meant for load time, so it only does cheap checks: the
-file exists, has the catalogued size, starts with the GGUF magic, and its
-`<file>.sha256` sidecar (written by `pull` only after hashing the whole file)
-records the catalogued digest. Every failure says how to fix it.
+`check_model_file` is the gate every load goes through, and what it checks
+depends on whether the file is the catalog's:
+
+* **A catalog model** is trusted because its bytes are the published ones. A
+  full sha256 of the 469 MiB default model costs 0.4 s of CPU, and took 1.6 s
+  on a busy machine with a cold cache: too much for every start, so the digest is checked
+  once and remembered: `pull` (or this check) writes the `<file>.sha256`
+  sidecar only after hashing the whole file. Every load then checks what is
+  cheap: the file exists, has the catalogued size (a truncated download fails
+  here), starts with the GGUF magic, and its sidecar records the catalogued
+  digest. When the sidecar is missing, or older than the file (the file was
+  replaced after it was verified), the whole file is hashed again, and a match
+  records a fresh sidecar. Damage that keeps the size and the timestamps (a bad
+  disk block) is not caught at start; `secgen model pull --force` rebuilds the
+  file. The sidecar guards against accidents, not against someone who can
+  write the model folder: they could as well replace secgen.
+* **Any other GGUF** (a path, a registered model, an `hf:` download) is
+  untrusted: it must pass the strict header reader (:mod:`secgen.engine.gguf`:
+  counts and lengths checked against the file's size before anything is
+  allocated, tensor data inside the file) and the vetting of its chat templates
+  (:mod:`secgen.engine.chat_template`), or llama.cpp never sees it.
+
+Every failure is one sentence that names the file and the fix. Nothing here
+picks a model on its own: `resolve_spec(None)` is the catalog default, and a
+file outside the catalog is used only when the user's spec names it (a path,
+`hf:`, a folder, or a registered model's name).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,8 +281,9 @@ class FileState:
     """What the cheap checks found: `state` for listings, `problem` for errors.
 
     `state` is "verified" (catalog file passed every check), "present" (a
-    non-catalog GGUF file that looks right), "missing", "not verified", or
-    "corrupt: <reason>". `problem` is the full error message, None when usable.
+    non-catalog GGUF file that looks right), "missing", "not verified" (no
+    sidecar, or one older than the file), or "corrupt: <reason>". `problem` is
+    the full error message, None when usable.
     """
 
     state: str
@@ -285,25 +310,40 @@ def inspect_model_file(path: Path, entry: CatalogEntry | None = None) -> FileSta
         )
     if entry is None:
         return FileState(state="present")
-    if not sidecar_path(path).is_file():
+    stale = _sidecar_staleness(path)
+    if stale is not None:
         return FileState(
             state="not verified",
-            problem=(
-                f"model file {path} is not verified (no {sidecar_path(path).name}); "
-                f"run `{pull}` to verify it"
-            ),
+            problem=f"model file {path} is not verified ({stale}); run `{pull}` to verify it",
         )
     return FileState(state="verified")
 
 
+def _sidecar_staleness(path: Path) -> str | None:
+    """Why the sidecar cannot vouch for `path`, or None when it can."""
+    sidecar = sidecar_path(path)
+    try:
+        recorded_at = sidecar.stat().st_mtime_ns
+    except OSError:
+        return f"no {sidecar.name}"
+    if recorded_at < path.stat().st_mtime_ns:
+        return f"{sidecar.name} is older than the file"
+    return None
+
+
 def _corruption(path: Path, entry: CatalogEntry | None) -> str | None:
-    size = path.stat().st_size
-    if entry is not None and size != entry.size:
-        return f"size {size:,}, expected {entry.size:,}"
-    with open(path, "rb") as f:
-        magic = f.read(len(GGUF_MAGIC))
+    from secgen.engine.gguf import NOT_GGUF
+
+    try:
+        size = path.stat().st_size
+        if entry is not None and size != entry.size:
+            return f"size {size:,}, expected {entry.size:,}"
+        with open(path, "rb") as f:
+            magic = f.read(len(GGUF_MAGIC))
+    except OSError as exc:
+        return f"it cannot be read: {exc.strerror or exc}"
     if magic != GGUF_MAGIC:
-        return f"does not start with the GGUF magic {GGUF_MAGIC!r}"
+        return NOT_GGUF
     if entry is not None:
         recorded = read_sidecar(path)
         if recorded is not None and recorded != entry.sha256:
@@ -312,10 +352,47 @@ def _corruption(path: Path, entry: CatalogEntry | None) -> str | None:
 
 
 def check_model_file(path: Path, entry: CatalogEntry | None = None) -> None:
-    """Raise `ModelError` unless `path` passes the cheap checks for `entry`."""
+    """Raise `ModelError` unless `path` may be handed to llama.cpp as `entry` (None: an untrusted file).
+
+    See the module docstring: a catalog file gets the cheap checks and, when no
+    sidecar vouches for it, a full sha256; any other file the strict GGUF reader
+    and the chat-template vetting.
+    """
+    path = Path(path)
     state = inspect_model_file(path, entry)
+    if entry is not None and state.state == "not verified":
+        _verify_digest(path, entry)
+        return
     if state.problem is not None:
         raise ModelError(state.problem)
+    if entry is None:
+        _check_untrusted(path)
+
+
+def _verify_digest(path: Path, entry: CatalogEntry) -> None:
+    """Hash the whole file; record the sidecar if it is the catalogued one (best effort: the folder may be read-only)."""
+    try:
+        with open(path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as exc:
+        raise ModelError(f"model file {path} cannot be read ({exc.strerror or exc}); check its permissions") from None
+    if digest != entry.sha256:
+        raise ModelError(f"model file {path} is corrupt (its sha256 is {digest}, expected {entry.sha256}); "
+                         f"run `secgen model pull --force {entry.name}`")
+    with contextlib.suppress(OSError):
+        write_sidecar(path, digest)
+
+
+def _check_untrusted(path: Path) -> None:
+    from secgen.engine.chat_template import TemplateRefused, vet_chat_templates
+    from secgen.engine.gguf import GGUFError, read_gguf
+
+    try:
+        vet_chat_templates(read_gguf(path).metadata)
+    except (GGUFError, TemplateRefused) as exc:
+        raise ModelError(f"cannot load model {path}: {exc}; replace the file, or use a catalog model") from None
+    except OSError as exc:
+        raise ModelError(f"model file {path} cannot be read ({exc.strerror or exc}); check its permissions") from None
 
 
 def read_sidecar(path: Path) -> str | None:
@@ -326,3 +403,18 @@ def read_sidecar(path: Path) -> str | None:
         return None
     fields = text.split()
     return fields[0].lower() if fields else ""
+
+
+def write_sidecar(path: Path, sha256: str) -> None:
+    """Record a verified digest next to `path`, atomically, in `sha256sum` format."""
+    sidecar = sidecar_path(path)
+    partial = sidecar.with_name(f".{sidecar.name}.partial-{os.getpid()}")
+    try:
+        with open(partial, "w", encoding="utf-8") as f:
+            f.write(f"{sha256}  {path.name}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(partial, sidecar)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -16,6 +16,17 @@ Choices that are not obvious:
   An editor only wants the latest completion.
 * **The prompt is cut to fit the context**: the tail of the prefix and the head
   of the suffix are kept.
+* **Nothing reaches llama.cpp unchecked.** :meth:`LlamaBackend.from_spec` passes
+  every file through :func:`~secgen.engine.catalog.check_model_file` first: a
+  catalog file's size and digest, or, for any other GGUF (a path, a registered
+  model, an ``hf:`` download), the strict header reader and the vetting of its
+  chat templates. ``hf:`` files are downloaded with ``huggingface_hub`` (only
+  when the user names one) and then checked like a path; ``Llama.from_pretrained``
+  would load them unchecked.
+* **Chat templates render in llama-cpp-python's Jinja sandbox**
+  (``ImmutableSandboxedEnvironment``; see :mod:`secgen.engine.chat_template`).
+  A template error while loading or chatting (the sandbox refusing an attribute,
+  the template's own ``raise_exception``) becomes a one-line ``BackendError``.
 """
 
 from __future__ import annotations
@@ -71,11 +82,13 @@ class LlamaBackend:
             from llama_cpp import Llama
         except ImportError as exc:
             raise BackendError(f"llama-cpp-python is not installed ({exc}); run `pip install llama-cpp-python`") from None
+        from jinja2 import TemplateError
+
         try:
             with _model_params_without_extra_bufts(extra_buffer_types):
                 self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
                                  verbose=verbose)
-        except (ValueError, RuntimeError, OSError) as exc:
+        except (ValueError, RuntimeError, OSError, TemplateError) as exc:
             entry = next((e for e in CATALOG if e.file_name == self.model_path.name), None)
             fix = f"run `secgen model pull --force {entry.name}`" if entry else "replace the file"
             raise BackendError(f"cannot load model {model_path}: {exc}; if the file is damaged, {fix}") from None
@@ -92,17 +105,22 @@ class LlamaBackend:
 
     @classmethod
     def _from_hub(cls, spec: ModelSpec, **options) -> "LlamaBackend":
-        """``hf:REPO/FILE``: only for machines that can reach the hub; secgen never does this on its own."""
-        from llama_cpp import Llama
+        """``hf:REPO/FILE``: downloaded (or found in the hub's cache), then checked like any GGUF from a path.
 
-        repo, filename = spec.hf_repo, spec.hf_file
+        Only for machines that can reach the hub; secgen never does this unless the user names an ``hf:`` model.
+        """
         try:
-            with _model_params_without_extra_bufts(options.pop("extra_buffer_types", False)):
-                llm = Llama.from_pretrained(repo_id=repo, filename=filename, verbose=False,
-                                            n_ctx=options.get("n_ctx", 4096))
-        except Exception as exc:
-            raise BackendError(f"cannot fetch {repo}/{filename} from the hub: {exc}") from None
-        return cls(llm.model_path, llama=llm)
+            from huggingface_hub import hf_hub_download
+        except ImportError:
+            raise BackendError("hf: models need the huggingface-hub package; run `pip install huggingface-hub`, "
+                               "or download the file and name its path") from None
+        try:
+            # no revision: the user named none; the file is then checked like any GGUF from a path
+            path = hf_hub_download(repo_id=spec.hf_repo, filename=spec.hf_file)  # nosec B615
+        except Exception as exc:  # network, authentication, a missing file: all reported the same way
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise BackendError(f"cannot fetch {spec.hf_repo}/{spec.hf_file} from the hub: {detail}") from None
+        return cls.from_spec(ModelSpec(kind="gguf", text=spec.text, path=Path(path)), **options)
 
     # -- requests -----------------------------------------------------------------
 
@@ -135,16 +153,24 @@ class LlamaBackend:
 
     def chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
              cancel: CancelToken | None = None) -> Iterator[str]:
+        from jinja2 import TemplateError
+
         with self._turns.claim(cancel) as check:
-            stream = self.llm.create_chat_completion(
-                [{"role": m.role, "content": m.content} for m in messages], max_tokens=params.max_tokens,
-                temperature=params.temperature, top_p=params.top_p, stop=list(params.stop) or None,
-                seed=params.seed, stream=True)
-            for chunk in stream:
-                check()
-                text = chunk["choices"][0]["delta"].get("content")
-                if text:
-                    yield text
+            try:
+                stream = self.llm.create_chat_completion(
+                    [{"role": m.role, "content": m.content} for m in messages], max_tokens=params.max_tokens,
+                    temperature=params.temperature, top_p=params.top_p, stop=list(params.stop) or None,
+                    seed=params.seed, stream=True)
+                for chunk in stream:
+                    check()
+                    text = chunk["choices"][0]["delta"].get("content")
+                    if text:
+                        yield text
+            except TemplateError as exc:
+                raise BackendError(f"the chat template of {self.model_path} failed ({type(exc).__name__}: "
+                                   f"{exc}); use another model for chat") from None
+            except ValueError as exc:  # the template's raise_exception, or llama-cpp-python refusing the request
+                raise BackendError(f"chat with {self.model_path.name} failed: {exc}") from None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

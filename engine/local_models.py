@@ -8,8 +8,14 @@ name to the GGUF's path and what it was made from. It is written atomically;
 a damaged file is reported and treated as empty, never overwritten silently.
 
 A registered model is trusted only as far as its path: it is not in the
-catalog, so it has no recorded size or digest, and the cheap load-time checks
-(GGUF magic, existence) are all it gets. Names never shadow catalog names.
+catalog, so it has no recorded size or digest, and it is loaded like any GGUF
+from a path, after the strict header reader and the vetting of its chat
+templates (see :func:`secgen.engine.catalog.check_model_file`). It is used
+only when the user names it (``--model NAME``, the ``model`` setting): the
+registry is looked up with the name typed, never scanned for a model to pick.
+Names never shadow catalog names: ``register`` refuses them, and a catalog
+name (or ``default``) resolves to the catalog even if a hand-edited registry
+holds it.
 """
 
 from __future__ import annotations

@@ -60,6 +60,7 @@ from secgen.engine.catalog import (
     model_path,
     read_sidecar,
     sidecar_path,
+    write_sidecar,
 )
 
 CHUNK = 1 << 20
@@ -203,7 +204,7 @@ def _build(entry: CatalogEntry, installer: PartInstaller, final: Path, *, progre
         partial.unlink(missing_ok=True)
         raise
     _fsync_dir(final.parent)
-    _write_sidecar(final, entry.sha256)
+    write_sidecar(final, entry.sha256)
 
 
 @contextlib.contextmanager
@@ -267,7 +268,7 @@ def _already_verified(entry: CatalogEntry, final: Path, *, progress: bool) -> bo
     # A same-size GGUF file put there by hand: hashing beats downloading it again.
     if _hash_file(final, progress=progress) != entry.sha256:
         return False
-    _write_sidecar(final, entry.sha256)
+    write_sidecar(final, entry.sha256)
     return True
 
 
@@ -350,21 +351,6 @@ def _bar(total: int, desc: str, progress: bool) -> tqdm:
         total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
         disable=not progress, file=sys.stderr, leave=False,
     )
-
-
-def _write_sidecar(path: Path, sha256: str) -> None:
-    """Record a verified digest, atomically, in `sha256sum` format."""
-    sidecar = sidecar_path(path)
-    partial = sidecar.with_name(f".{sidecar.name}.partial-{os.getpid()}")
-    try:
-        with open(partial, "w", encoding="utf-8") as f:
-            f.write(f"{sha256}  {path.name}\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, sidecar)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -26,7 +26,7 @@ RESIDUAL_POLICIES = ("hide", "warn")
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    model: str | None = None  # a model spec; None: $SECGEN_MODEL or the catalog default
+    model: str | None = None  # a model spec; None: the catalog default
     context_size: int = 4096
     threads: int | None = None
     max_tokens: int = 128
@@ -75,7 +75,7 @@ FIELDS: dict[str, tuple[str, dict, str]] = {
     "model": ("model", {"type": ["string", "null"]},
               "Model spec: a catalog name (0.5b, 1.5b), a .gguf path, hf:OWNER/REPO/FILE, a Hugging Face model "
               "folder (config.json inside; needs the [train] extra), an http(s):// OpenAI-compatible server, or "
-              "fake:SCRIPT.json. Null: $SECGEN_MODEL or the catalog default."),
+              "fake:SCRIPT.json. Null: the catalog default."),
     "contextSize": ("context_size", {"type": "integer", "minimum": 512, "maximum": 131072},
                     "Context window in tokens for the in-process backends (llama.cpp, transformers)."),
     "threads": ("threads", {"type": ["integer", "null"], "minimum": 1},

@@ -213,16 +213,19 @@ def test_sidecar_with_another_digest_is_corrupt(models_dir: Path) -> None:
         check_model_file(path, entry)
 
 
-def test_file_without_sidecar_is_not_verified(models_dir: Path) -> None:
+def test_file_without_sidecar_is_not_verified_until_hashed(models_dir: Path) -> None:
     entry = small_entry()
     path = write_model(models_dir / entry.file_name)
-    with pytest.raises(ModelError, match=r"is not verified \(no tiny.gguf.sha256\); run `secgen model pull tiny-test-model`"):
-        check_model_file(path, entry)
-    assert inspect_model_file(path, entry).state == "not verified"
+    assert inspect_model_file(path, entry).problem.endswith(
+        "is not verified (no tiny.gguf.sha256); run `secgen model pull tiny-test-model` to verify it")
+    check_model_file(path, entry)  # hashes the whole file once, and records the digest
+    assert inspect_model_file(path, entry).state == "verified"
 
 
-def test_non_catalog_file_needs_only_the_magic(tmp_path: Path) -> None:
-    good = write_model(tmp_path / "mine.gguf")
+def test_non_catalog_file_needs_a_sound_gguf_header(tmp_path: Path) -> None:
+    from secgen.engine.gguf import write_gguf
+
+    good = write_gguf(tmp_path / "mine.gguf", {"general.architecture": "llama"})
     check_model_file(good)
     assert inspect_model_file(good).state == "present"
     bad = write_model(tmp_path / "bad.gguf", b"not a model")
