@@ -257,6 +257,10 @@ class ScriptedEditor:
         def logged(params: types.LogMessageParams):
             pass
 
+        @self.client.feature("secgen/status")  # for status bars; unhandled, pygls would log each one
+        def status(params):
+            pass
+
     async def start(self, settings: Mapping) -> None:
         await self.client.start_io(sys.executable, "-m", "secgen.server.lsp", "--stdio")
         self._drain = asyncio.create_task(self._read_stderr())  # pygls pipes stderr but never reads it
@@ -307,7 +311,13 @@ class ScriptedEditor:
                 raise ServerFailed(f"the model was not loaded after {deadline_s:.0f} s")
             await asyncio.sleep(0.05)
 
-    def _expect(self, uri: str, version: int) -> asyncio.Future:
+    @property
+    def process(self) -> asyncio.subprocess.Process | None:
+        """The server's process (pygls keeps it private)."""
+        return self.client._server
+
+    def expect_publish(self, uri: str, version: int) -> asyncio.Future:
+        """A future set by the ``publishDiagnostics`` of ``uri`` at ``version``; ask before sending the change."""
         future = asyncio.get_running_loop().create_future()
         self._waiting[(uri, version)] = future
         return future
@@ -315,33 +325,55 @@ class ScriptedEditor:
     async def open(self, uri: str, text: str) -> float:
         """Open ``uri``; seconds until its diagnostics are published."""
         self.texts[uri], self.versions[uri] = text, 1
-        published = self._expect(uri, 1)
+        published = self.expect_publish(uri, 1)
         started = time.perf_counter()
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
         await self._answer(published)
         return time.perf_counter() - started
 
-    async def type(self, uri: str, offset: int, char: str) -> float:
-        """Insert ``char`` at ``offset`` (one incremental change); seconds until its diagnostics."""
-        text = self.texts[uri]
-        at = position_at(text, offset)
-        self.texts[uri] = text[:offset] + char + text[offset:]
+    def edit(self, uri: str, start: int, end: int, text: str) -> int:
+        """Replace characters ``start:end`` with ``text`` (one incremental change), without waiting; the new version."""
+        old = self.texts[uri]
+        self.texts[uri] = old[:start] + text + old[end:]
         self.versions[uri] += 1
         version = self.versions[uri]
-        published = self._expect(uri, version)
-        started = time.perf_counter()
         self.client.text_document_did_change(types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            content_changes=[types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text=char)]))
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=position_at(old, start), end=position_at(old, end)), text=text)]))
+        return version
+
+    async def type(self, uri: str, offset: int, char: str) -> float:
+        """Insert ``char`` at ``offset`` (one incremental change); seconds until its diagnostics."""
+        published = self.expect_publish(uri, self.versions[uri] + 1)
+        started = time.perf_counter()
+        self.edit(uri, offset, offset, char)
         await self._answer(published)
         return time.perf_counter() - started
 
-    async def inline_completion(self, uri: str, offset: int) -> tuple[float, str]:
-        """Client-side seconds of one ``textDocument/inlineCompletion``, and the text offered."""
-        params = types.InlineCompletionParams(
+    def _inline_params(self, uri: str, offset: int) -> types.InlineCompletionParams:
+        return types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri), position=position_at(self.texts[uri], offset),
             context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic))
+
+    def send_inline(self, uri: str, offset: int, msg_id: str) -> asyncio.Future:
+        """Send ``textDocument/inlineCompletion`` with a known id (so it can be cancelled); its answer's future.
+
+        The future holds the result, or the error the server answered with
+        (``JsonRpcRequestCancelled`` for -32800). Never cancel the future itself:
+        pygls' client sends no ``$/cancelRequest`` for that; use :meth:`cancel`.
+        """
+        return asyncio.wrap_future(self.client.protocol.send_request(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, self._inline_params(uri, offset), msg_id=msg_id))
+
+    def cancel(self, msg_id: str) -> None:
+        """``$/cancelRequest`` for a request sent with :meth:`send_inline`."""
+        self.client.cancel_request(types.CancelParams(id=msg_id))
+
+    async def inline_completion(self, uri: str, offset: int) -> tuple[float, str]:
+        """Client-side seconds of one ``textDocument/inlineCompletion``, and the text offered."""
+        params = self._inline_params(uri, offset)
         started = time.perf_counter()
         result = await self._answer(self.client.text_document_inline_completion_async(params))
         seconds = time.perf_counter() - started
@@ -353,17 +385,21 @@ class ScriptedEditor:
         self.client.text_document_did_close(types.DidCloseTextDocumentParams(
             text_document=types.TextDocumentIdentifier(uri=uri)))
 
-    async def stop(self) -> None:
+    async def stop(self) -> bool:
+        """``shutdown`` and ``exit``; False when the server had to be killed (or had already exited)."""
+        exited = False
         if self.client._server is not None and self.client._server.returncode is None:
             try:
                 await asyncio.wait_for(self.client.shutdown_async(None), 30)
                 self.client.exit(None)
                 await asyncio.wait_for(self.client._server.wait(), 30)
+                exited = True
             except (asyncio.TimeoutError, RuntimeError):
                 self.client._server.kill()
         await self.client.stop()
         if self._drain is not None:
             await self._drain
+        return exited
 
 
 # -- measuring -----------------------------------------------------------------------
