@@ -185,4 +185,7 @@ def register(server: SecgenServer) -> None:
     def stats(ls: SecgenServer, params=None):
         data = ls.stats.snapshot()
         data["model"] = ls.model_status() | {"ready": ls.backend is not None}
+        data["in_flight"] = len(ls.protocol._request_futures)  # requests (and notifications) still running
+        workers = ls.registry.workers
+        data["analyzer_workers"] = None if workers is None else {"size": workers.size, "broken": workers.broken}
         return data

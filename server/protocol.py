@@ -43,6 +43,7 @@ data), and ``$/cancelRequest`` only for one the client sent.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import reprlib
@@ -213,6 +214,23 @@ class SecgenProtocol(LanguageServerProtocol):
             log.warning("skipped $/cancelRequest for %r, a request the server sent", msg_id)
         else:
             super()._handle_cancel_notification(msg_id)
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        """pygls' dispatch, but a future that answers no request leaves the table of futures when done.
+
+        pygls 2.1.1 files the future of every coroutine, thread or generator handler under an id, and
+        only a request's response removes it. The others get a random id and stayed for as long as the
+        server ran: a notification's (every didChange is a generator, about 1 KiB each), and each user
+        handler a built-in generator hands over to (``initialized``'s, for one).
+        """
+        answers = isinstance(callback, functools.partial) and callback.func == self._send_handler_result
+        if not answers:
+            then = callback
+
+            def callback(future, msg_id=msg_id):
+                self._request_futures.pop(msg_id, None)
+                then(future)
+        return super()._execute_handler(msg_id, handler, callback, args, kwargs)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):

@@ -82,3 +82,16 @@ def test_stats_without_params_is_answered(tmp_path):
     finally:
         server.kill()
         server.wait()
+
+
+async def test_edits_leave_nothing_behind_in_the_table_of_requests_in_flight(client):
+    from lsprotocol import types
+
+    client.open(URI, PROMPT)
+    for version in range(2, 202):  # typing: one character at a time
+        at = types.Position(line=4, character=4 + version - 2)
+        client.edit(URI, [types.TextEdit(range=types.Range(start=at, end=at), new_text="x")], version=version)
+    await client.publish(URI, lambda p: p.version == 201)
+    stats = await client.stats()
+    assert stats["in_flight"] == 0  # pygls alone kept one future per didChange: 200 here
+    assert stats["analyzer_workers"]["size"] >= 1 and stats["analyzer_workers"]["broken"] is None
