@@ -20,6 +20,8 @@ down so cancellation can be tested.
 
 from __future__ import annotations
 
+from collections import deque
+
 import json
 import re
 import threading
@@ -39,7 +41,8 @@ class ScriptedBackend:
     rules: list[dict] = field(default_factory=list)
     chunk_delay_s: float = 0.0
     name: str = "fake"
-    prompts: list[tuple[str, str]] = field(default_factory=list)  # (kind, prompt) as received
+    # (kind, prompt) as received, the latest 256: a long-running server (the soak) must not keep them all
+    prompts: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=256))
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()

@@ -66,7 +66,14 @@ def test_prompts_are_recorded_as_received(script):
     collect(backend.fim("pre", "suf", PARAMS))
     collect(backend.chat([ChatMessage(role="system", content="be brief"), ChatMessage(role="user", content="hi")],
                          PARAMS))
-    assert backend.prompts == [("fim", fim_prompt("pre", "suf")), ("chat", "system: be brief\n\nuser: hi")]
+    assert list(backend.prompts) == [("fim", fim_prompt("pre", "suf")), ("chat", "system: be brief\n\nuser: hi")]
+
+
+def test_only_the_latest_prompts_are_kept(script):
+    backend = script({"fim": ["x"]})
+    for i in range(300):
+        collect(backend.fim(f"pre{i}", "suf", PARAMS))
+    assert len(backend.prompts) == 256 and backend.prompts[-1] == ("fim", fim_prompt("pre299", "suf"))
 
 
 def test_replies_stream_in_chunks(script):
