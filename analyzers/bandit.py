@@ -18,9 +18,11 @@ every node of the tree, building a context and running an (empty) test list
 for names, loads, operators and the like, which are most of a snippet's
 nodes and can never be reported. :class:`_SnippetVisitor` walks the same tree
 in the same order and sets the same parent and sibling links the tests read,
-but calls the hooks only for node types that have a visit method or tests;
-the results are Bandit's own (a test compares them with the stock visitor's
-on the fixture corpus), in about two thirds of the time. The tree is the one
+but calls the hooks only for node types that have a visit method or tests,
+and its tester (:class:`_LeanTester`) skips the ``# nosec`` lookup Bandit
+makes after each test that found nothing, only to log it. The results are
+Bandit's own (a test compares them with the stock visitor's on the fixture
+corpus, the examples and the HumanEval solutions). The tree is the one
 :func:`~secgen.analyzers.syntax.parse` already built for the other analyzers.
 """
 
@@ -47,7 +49,9 @@ try:
         # stevedore, loading Bandit's plugins, deprecates an argument Bandit still passes.
         warnings.simplefilter("ignore", DeprecationWarning)
         from bandit.core import config as bandit_config
-        from bandit.core import docs_utils, metrics
+        from bandit.core import constants, docs_utils, metrics
+        from bandit.core import context as b_context
+        from bandit.core import tester as b_tester
         from bandit.core import manager as bandit_manager
         from bandit.core import node_visitor
 except ImportError as exc:  # reported by available(), so only this analyzer is disabled
@@ -160,6 +164,7 @@ if _IMPORT_ERROR is None:
         def __init__(self, *args) -> None:
             super().__init__(*args)
             self._active = self._HOOKED | frozenset(self.testset.tests)
+            self.tester = _LeanTester(self.testset, self.debug, self.tester.nosec_lines, self.tester.metrics)
 
         def check(self, tree: ast.Module) -> None:
             """``BanditNodeVisitor.process`` on a tree parsed already: every node, then the whole-file tests."""
@@ -189,6 +194,63 @@ if _IMPORT_ERROR is None:
                 self.post_visit(child)
             else:
                 self.generic_visit(child)
+
+
+if _IMPORT_ERROR is None:
+
+    class _LeanTester(b_tester.BanditTester):
+        """Bandit's tester with less done per test that finds nothing (most of them, on most nodes).
+
+        Each test still gets its own copy of the node's context; a result is completed, checked against
+        ``# nosec`` and scored as Bandit's tester does. Left out: looking for a ``# nosec`` comment after
+        a test that found nothing, which Bandit does only to log a warning (its log is set to errors).
+        """
+
+        def run_tests(self, raw_context, checktype):
+            scores = {"SEVERITY": [0] * len(constants.RANKING), "CONFIDENCE": [0] * len(constants.RANKING)}
+            for test in self.testset.get_tests(checktype):
+                own = dict(raw_context)
+                context = b_context.Context(own)
+                try:
+                    config = getattr(test, "_config", _NO_CONFIG)
+                    result = test(context) if config is _NO_CONFIG else test(context, config)
+                    if result is not None and self._keep(result, test, own):
+                        for key, rank in (("SEVERITY", result.severity), ("CONFIDENCE", result.confidence)):
+                            scores[key][constants.RANKING.index(rank)] += constants.RANKING_VALUES[rank]
+                except Exception as exc:  # what Bandit's tester does with a test that breaks
+                    self.report_error(test.__name__, context, exc)
+                    if self.debug:
+                        raise
+            return scores
+
+        def _keep(self, result, test, context: dict) -> bool:
+            """Fill in what the test left out, as Bandit does; False when a ``# nosec`` comment skips it."""
+            skip = self._get_nosecs_from_contexts(context, test_result=result)
+            filename = context["filename"]
+            result.fname = filename.decode("utf-8") if isinstance(filename, bytes) else filename
+            result.fdata = context["file_data"]
+            if result.lineno is None:
+                result.lineno = context["lineno"]
+            if result.linerange == []:
+                result.linerange = context["linerange"]
+            if result.col_offset == -1:
+                result.col_offset = context["col_offset"]
+            result.end_col_offset = context.get("end_col_offset", 0)
+            result.test = test.__name__
+            if result.test_id == "":
+                result.test_id = test._test_id
+            if skip is not None:
+                if not skip:
+                    self.metrics.note_nosec()
+                    return False
+                if result.test_id in skip:
+                    self.metrics.note_skipped_test()
+                    return False
+            self.results.append(result)
+            return True
+
+
+_NO_CONFIG = object()
 
 
 def _nosec_lines(data: bytes) -> dict[int, set[str] | None]:
