@@ -38,7 +38,8 @@ worst case for it), and reports p50 and p95 per size over ``--samples``
 snippets x ``--repeats`` runs. In the same runs it times a baseline, the same
 analyzers one after another in this process, each parsing the text itself,
 with Bandit's own node visitor (as before the shared parse and the workers),
-and prints the set's time over the baseline's.
+and prints the set's time over the baseline's, and the baseline without
+``dataflow`` (what the set cost before the data-flow analyzer joined it).
 
     python -m secgen.bench.latency                       # default model, 64 tokens, 3 repeats
     python -m secgen.bench.latency --with-repair --repeats 1
@@ -557,14 +558,15 @@ def sized_snippets(pool: Sequence[str], size: int, count: int) -> list[str]:
 
 def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Sequence[str], *,
                    sizes: Sequence[int] = SIZES, samples: int = 20, repeats: int = 5,
-                   baseline: Mapping[str, Any] | None = None) -> dict:
+                   baseline: Mapping[str, Any] | None = None, newest: str | None = None) -> dict:
     """p50/p95 milliseconds per analyzer and for the whole set, per snippet size (Python analyzers only).
 
     The set is timed as the loop runs it: one ``registry.analyze`` call, wall clock (with the default
     registry, its analyzers run side by side in worker processes); each analyzer's time is the one the
     registry reports, and ``sum`` adds them up (what the set costs on one core). ``baseline``: analyzers
     timed in the same runs, right after the set, one after another in this process, each parsing the
-    text itself; the report gives the set's time over theirs.
+    text itself; the report gives the set's time over theirs. ``newest``: an analyzer of the baseline
+    whose time is also left out of it, giving what the set cost before that analyzer joined it.
     """
     analyzers = [n for n in names if (a := registry.get(n)) is not None and "python" in a.languages]
     baseline = dict(baseline or {})
@@ -578,6 +580,7 @@ def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Seque
         total: list[float] = []
         summed: list[float] = []
         base_total: list[float] = []
+        before: list[float] = []
         for text in snippets:
             source = Source(text=text, path="snippet.py")
             for _ in range(repeats):
@@ -588,7 +591,9 @@ def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Seque
                 total.append(1000 * wall)
                 summed.append(1000 * sum(report.seconds.values()))
                 if baseline:
-                    base_total.append(sum(time_run(baseline, source, shared=False).values()))
+                    base = time_run(baseline, source, shared=False)
+                    base_total.append(sum(base.values()))
+                    before.append(sum(ms for name, ms in base.items() if name != newest))
         lines = [t.count("\n") for t in snippets]
         rows.append({"size": size, "mean_lines": round(statistics.mean(lines), 1), "snippets": len(snippets),
                      "runs": len(total),
@@ -601,6 +606,9 @@ def analyzer_sizes(registry: AnalyzerRegistry, names: Sequence[str], pool: Seque
             rows[-1]["baseline"] = {"p50_ms": round(p50, 3), "p95_ms": round(p95, 3),
                                     "ratio_p50": round(statistics.median(total) / p50, 3),
                                     "ratio_p95": round(percentile(total, 95) / p95, 3)}
+            if newest in baseline:
+                rows[-1]["before"] = {"without": newest, "p50_ms": round(statistics.median(before), 3),
+                                      "p95_ms": round(percentile(before, 95), 3)}
     workers = registry.workers.size if registry.workers is not None and registry.workers.broken is None else 0
     return {"analyzers": analyzers, "baseline": list(baseline), "workers": workers, "sizes": rows}
 
@@ -610,6 +618,8 @@ def format_sizes(result: Mapping) -> str:
     based = any("baseline" in row for row in result["sizes"])
     header = ["lines (mean)", *[f"{n} p50/p95 ms" for n in names], "sum p50/p95 ms", "all p50 ms", "all p95 ms"]
     header += ["baseline p50/p95 ms", "all/baseline p50", "all/baseline p95"] if based else []
+    newest = next((row["before"]["without"] for row in result["sizes"] if "before" in row), None)
+    header += [f"baseline without {newest} p50/p95 ms"] if newest else []
     out = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     for row in result["sizes"]:
         cells = [f"{row['size']} ({row['mean_lines']:.0f})"]
@@ -619,10 +629,13 @@ def format_sizes(result: Mapping) -> str:
         if based:
             base = row["baseline"]
             cells += [f"{base['p50_ms']:.2f} / {base['p95_ms']:.2f}", f"{base['ratio_p50']:.3f}", f"{base['ratio_p95']:.3f}"]
+        if newest:
+            cells += [f"{row['before']['p50_ms']:.2f} / {row['before']['p95_ms']:.2f}"]
         out.append("| " + " | ".join(cells) + " |")
     workers = result.get("workers", 0)
     out.append(f"\nall: one registry.analyze call, wall clock, {f'{workers} worker processes' if workers else 'in this process'};"
-               " sum: the analyzers' own times added up; baseline: each in this process, parsing for itself")
+               " sum: the analyzers' own times added up; baseline: each in this process, parsing for itself"
+               + (f"; baseline without {newest}: the set before {newest} joined it" if newest else ""))
     return "\n".join(out)
 
 
@@ -639,7 +652,7 @@ def main_analyzers(args: argparse.Namespace) -> int:
     baseline = {n: (BanditAnalyzer(pruned=False) if n == "bandit" else reference.get(n)) for n in names
                 if reference.get(n) is not None and "python" in reference.get(n).languages}
     result = analyzer_sizes(default_registry(), names, pool, samples=args.samples, repeats=args.repeats,
-                            baseline=baseline)
+                            baseline=baseline, newest="dataflow")
     report = {"kind": "analyzers", "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
                           "load_average": _load_average()}, **result}

@@ -214,3 +214,28 @@ def test_analyzer_sizes_times_a_baseline_in_the_same_runs_and_gives_the_ratio():
     assert row["baseline"]["p50_ms"] >= 8.0 and 0.1 < row["baseline"]["ratio_p50"] < 0.6
     table = latency.format_sizes(result)
     assert "all/baseline p50" in table and f"{row['baseline']['ratio_p50']:.3f}" in table
+
+
+def test_the_baseline_without_the_newest_analyzer_is_what_the_set_cost_before_it():
+    from secgen.analyzers.registry import AnalyzerRegistry
+
+    class Sleeper:
+        name, languages, speed = "sleeper", frozenset({"python"}), "fast"
+
+        def __init__(self, ms: float) -> None:
+            self.ms = ms
+
+        def available(self):
+            return None
+
+        def analyze(self, source):
+            time.sleep(self.ms / 1000)
+            return []
+
+    result = latency.analyzer_sizes(AnalyzerRegistry({"old": lambda: Sleeper(1.0)}), ["old"], ["x = 1\n" * 10],
+                                    sizes=(10,), samples=2, repeats=2,
+                                    baseline={"old": Sleeper(3.0), "new": Sleeper(20.0)}, newest="new")
+    row = result["sizes"][0]
+    assert row["baseline"]["p50_ms"] >= 23.0
+    assert row["before"]["without"] == "new" and 3.0 <= row["before"]["p50_ms"] < 20.0
+    assert "baseline without new p50/p95 ms" in latency.format_sizes(result)
