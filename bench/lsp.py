@@ -287,6 +287,14 @@ class ScriptedEditor:
     async def stats(self, timeout: float = REQUEST_TIMEOUT_S) -> dict:
         return plain(await self._answer(self.client.protocol.send_request_async("secgen/stats", {}), timeout))
 
+    async def start_ready(self, settings: dict) -> tuple[dict, float]:
+        """Start the server with ``settings`` and wait for its model: (its ``model`` entry, seconds taken)."""
+        _progress("starting the server and loading its model...")
+        started = time.perf_counter()
+        await self.start(settings)
+        model = await self.wait_until_ready()
+        return model, time.perf_counter() - started
+
     async def wait_until_ready(self, deadline_s: float = LOAD_DEADLINE_S) -> dict:
         """Poll ``secgen/stats`` until the model is loaded; its ``model`` entry.
 
@@ -488,11 +496,7 @@ async def run(args: argparse.Namespace, backend: Backend, bare_load_s: float) ->
     bench = LspRun(backend=backend, editor=editor, max_tokens=args.max_tokens, repeats=args.repeats,
                    edits=args.edits)
     try:
-        _progress("starting the server and loading its model...")
-        started = time.perf_counter()
-        await editor.start(settings)
-        model = await editor.wait_until_ready()
-        ready_s = time.perf_counter() - started
+        model, ready_s = await editor.start_ready(settings)
         _progress(f"server ready in {ready_s:.2f} s ({model['name']}); warming up both paths...")
         started = time.perf_counter()
         await bench.pair(WARMUP, "file:///secgen-bench/warm-up.py", server_first=False)

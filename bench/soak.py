@@ -407,11 +407,7 @@ async def soak(args: argparse.Namespace, spec: str) -> dict:
                   requests=args.requests, cancel=args.cancel)
     options = {"model": spec}
     try:
-        _progress("starting the server and loading its model...")
-        started = time.perf_counter()
-        await editor.start(options)
-        model = await editor.wait_until_ready()
-        ready_s = time.perf_counter() - started
+        model, ready_s = await editor.start_ready(options)
         _progress(f"server ready in {ready_s:.1f} s ({model['name']}); {args.requests} requests...")
         started = time.perf_counter()
         await run.run()
