@@ -36,8 +36,8 @@ import paths, and splits each run into *lanes*, one per free worker:
   broken interpreter) is logged once with its reason, and the pool turns
   itself off: the registry runs everything in the caller's process, as
   before, without deadlines.
-* **Clean exit.** The pool kills its workers on :meth:`close` and at
-  interpreter exit; a worker also exits by itself within a second of its
+* **Clean exit.** The pool kills its workers on :meth:`close`, when it is
+  garbage-collected and at interpreter exit; a worker also exits by itself within a second of its
   parent's death (a watchdog thread), so a server whose client vanished
   leaves nothing behind.
 
@@ -52,7 +52,6 @@ protocol stream; its stderr is the caller's, for logs.
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
 import pickle
@@ -61,6 +60,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Mapping, Sequence
@@ -168,7 +168,8 @@ class WorkerPool:
         self._started = 0  # workers alive, free or busy
         self._cond = threading.Condition()
         self._estimates: dict[str, float] = {}
-        atexit.register(self.close)
+        # the workers go when the pool does (a registry dropped) or at interpreter exit, whichever is first
+        weakref.finalize(self, _kill_all, self._free)
 
     def set_factories(self, factories: Mapping[str, str]) -> None:
         """The import paths workers build analyzers from; workers built from older ones are retired."""
@@ -356,6 +357,12 @@ class WorkerPool:
                     del pending[conn]
                     result.seconds[names[0]] = limit  # so the lanes keep it apart from now on
                     lost(worker, names, f"timed out after {limit:.3g} s and was killed")
+
+
+def _kill_all(workers: list[_Worker]) -> None:
+    for worker in workers:
+        worker.kill()
+    workers.clear()
 
 
 # -- the worker's side ---------------------------------------------------------------

@@ -121,7 +121,7 @@ class Checks:
         argument at the call, whose variables are not the sink's).
         """
         best = None
-        for t in taints:
+        for t in sorted(taints, key=_order):  # set order differs between processes; findings must not
             if rule.category in t.cleared or t.kind not in rule.sources:
                 continue
             if t.trusted:
@@ -137,8 +137,12 @@ class Checks:
             if sink.require is not None and not sink.require.met(t):
                 continue
             if best is None or _strength(t, self) > _strength(best, self):
-                best = t
+                best, ties = t, [t]
+            elif _strength(t, self) == _strength(best, self):
+                ties.append(t)
         if best is not None:
+            if len(ties) > 1:  # the one whose variable comes first in the code, not the first in set order
+                best = min(ties, key=lambda t: self.carrier(arg_node, rule.category, t)[0])
             self.report(rule, sink, node, arg_node, best, label, var)
 
     def quiet_printf(self, fmt: str, args: ast.expr):
@@ -169,18 +173,23 @@ class Checks:
         """The variable in ``node`` that carries the reported taint (else any tainted one, else the text)."""
         if node is None:
             return "value"
-        fallback = None
-        for sub in walk(node):
+        return self.carrier(node, category, reported)[1] or self.text(node, 40)
+
+    def carrier(self, node: ast.expr | None, category: str, reported: Taint) -> tuple[int, str | None]:
+        """(position in ``node``'s walk, name) of the first variable carrying ``reported``, else of the first
+        tainted one (position after all the others), else (a large number, None)."""
+        fallback: tuple[int, str | None] = (1 << 30, None)
+        for position, sub in enumerate(walk(node) if node is not None else ()):
             if isinstance(sub, (ast.Name, ast.Attribute)):
                 key = self.key(sub)
                 found = self.env.taint.get(key) if key in self.env.taint else (
                     self.quiet_ev(sub) if isinstance(sub, ast.Attribute) and key else ())
                 taints = [t for t in found if category not in t.cleared] if key else []
                 if any(t.kind == reported.kind and t.label == reported.label for t in taints):
-                    return key
-                if taints and fallback is None:
-                    fallback = key
-        return fallback or self.text(node, 40)
+                    return position, key
+                if taints and fallback[1] is None:
+                    fallback = ((1 << 29) + position, key)
+        return fallback
 
     def local_summary(self, func: ast.expr) -> Summary | None:
         key = self.fa.function_key(func, self.info)
@@ -269,6 +278,11 @@ class Checks:
 @functools.lru_cache(maxsize=64)
 def _patterns(pattern: str) -> NamePatterns:
     return NamePatterns([pattern])
+
+
+def _order(t: Taint) -> tuple:
+    """A fixed order of taints: parameters first, in their order, then by source."""
+    return (t.param < 0, t.param, t.kind, t.label, t.prefix or "", t.text)
 
 
 def _strength(t: Taint, scope) -> tuple[int, int]:

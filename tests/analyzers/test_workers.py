@@ -295,3 +295,18 @@ def test_changing_the_import_paths_retires_the_running_workers(faulty):
         assert [f.rule_id for f in report.findings] == [str(new.process.pid)]
     finally:
         registry.workers.close()
+
+
+def test_a_dropped_registry_takes_its_workers_with_it():
+    import gc
+
+    registry = _registry()
+    registry.analyze(Source(text="x = 1\n"), ["syntax", "pyflakes"])
+    pids = [w.process.pid for w in registry.workers._free]
+    assert len(pids) == 2
+    del registry
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
