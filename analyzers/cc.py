@@ -140,7 +140,7 @@ class GccAnalyzer:
         x = "c++" if source.language == "cpp" else "c"
         timeout_s = self.settings.analyzer_timeout_s if self.speed == "slow" else self.settings.timeout_s
         with tempfile.TemporaryDirectory(prefix="secgen-gcc-", dir=self.settings.scratch_root) as scratch:
-            (Path(scratch) / name).write_text(source.text, encoding="utf-8", newline="")
+            (Path(scratch) / name).write_text(source.text, encoding="utf-8", errors="surrogatepass", newline="")
             argv = [self.driver, "-x", x, *self.mode_flags(), *self.settings.flags, *includes,
                     "-fdiagnostics-format=json", "./" + name]
             run = run_tool(argv, cwd=scratch, timeout_s=timeout_s, env=_LOCALE)
@@ -336,7 +336,7 @@ class CppcheckAnalyzer:
         argv = [self.settings.cppcheck, f"--enable={','.join(self.settings.enable)}", "--inline-suppr", "--xml",
                 "--xml-version=2", "--quiet", f"--language={language}", *self.settings.flags, "./" + name]
         with tempfile.TemporaryDirectory(prefix="secgen-cppcheck-", dir=self.settings.scratch_root) as scratch:
-            (Path(scratch) / name).write_text(source.text, encoding="utf-8", newline="")
+            (Path(scratch) / name).write_text(source.text, encoding="utf-8", errors="surrogatepass", newline="")
             run = run_tool(argv, cwd=scratch, timeout_s=self.settings.timeout_s, env=_LOCALE)
         if run.returncode != 0:
             raise AnalyzerError(f"cppcheck failed (exit {run.returncode}): {run.tail()}")

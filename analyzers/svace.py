@@ -162,7 +162,7 @@ class SvaceAnalyzer:
         with tempfile.TemporaryDirectory(prefix="secgen-svace-", dir=settings.scratch_root) as scratch:
             project = Path(scratch) / "project"
             project.mkdir()
-            (project / name).write_text(source.text, encoding="utf-8", newline="")
+            (project / name).write_text(source.text, encoding="utf-8", errors="surrogatepass", newline="")
             sarif = Path(scratch) / "svace.sarif"
             values = {"svace": shutil.which(settings.svace) or settings.svace,
                       "svacer": shutil.which(settings.svacer) or settings.svacer,

@@ -369,3 +369,11 @@ def test_an_unavailable_analyzer_is_a_reported_failure(tmp_path):
     registry = AnalyzerRegistry({"cppcheck": lambda: CppcheckAnalyzer(CppcheckSettings(cppcheck=str(tmp_path / "x")))})
     report = registry.analyze(c(CLEAN_C), ["cppcheck"])
     assert report.findings == [] and report.failures["cppcheck"].startswith("cppcheck not found at")
+
+
+def test_a_lone_surrogate_in_the_text_is_checked_not_a_crash(gcc, cppcheck):
+    """An editor's buffer can hold one (the fuzzer sends them); the file written for the tool keeps its bytes."""
+    text = 'int main(void) { const char *s = "\ud800"; return s[0]; }\nint f(void) { return g(); }\n'
+    rules = {f.rule_id for f in gcc.analyze(Source(text=text, language="c", path="s.c"))}
+    assert rules  # g() is undeclared: gcc ran and reported it
+    cppcheck.analyze(Source(text=text, language="c", path="s.c"))  # runs without raising
