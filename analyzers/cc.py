@@ -109,6 +109,7 @@ class GccAnalyzer:
     name = "gcc"
     languages = frozenset({"c"})
     speed = "fast"
+    external = True  # the work is a process's, bounded by run_tool: no analyzer worker needed
     _setting = "gcc"  # the GccSettings field naming the driver, and its Debian package
 
     def __init__(self, settings: GccSettings | None = None) -> None:
@@ -319,6 +320,7 @@ class CppcheckAnalyzer:
     name = "cppcheck"
     languages = frozenset({"c", "cpp"})
     speed = "fast"
+    external = True  # the work is a process's, bounded by run_tool: no analyzer worker needed
 
     def __init__(self, settings: CppcheckSettings | None = None) -> None:
         self.settings = settings or CppcheckSettings()

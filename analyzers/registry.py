@@ -12,8 +12,10 @@ its name and a one-line reason, and the others' findings still come back.
 With a :class:`~secgen.analyzers.workers.WorkerPool` (what
 :func:`default_registry` gives), the fast analyzers registered by import path
 run in worker processes, side by side, each with a deadline (an analyzer that
-hangs is killed and reported as timed out); slow ones and those registered as
-Python objects run here. The caller's copy of each analyzer still answers
+hangs is killed and reported as timed out); slow ones, those whose work is an
+external program's (``external = True``: gcc, cppcheck, bounded by
+:func:`~secgen.analyzers.process.run_tool`'s timeouts, so a slow compile does
+not hold a worker) and those registered as Python objects run here. The caller's copy of each analyzer still answers
 ``available()``, ``languages`` and ``speed``. Without a pool, or when no
 worker can start (logged once), everything runs here, one after another.
 """
@@ -128,7 +130,7 @@ class AnalyzerRegistry:
         findings: list[Finding] = []
         seconds: dict[str, float] = {}
         remote = [n for n in runnable if isinstance(self._factories[n], str) and self._loaded[n].speed == "fast"
-                  ] if self._pool_usable() else []
+                  and not getattr(self._loaded[n], "external", False)] if self._pool_usable() else []
         if remote:
             try:
                 findings, failures_there, seconds = self._run_in_workers(remote, source, warm)

@@ -43,7 +43,8 @@ import paths, and splits each run into *lanes*, one per free worker:
 
 Only fast analyzers registered by import path run in workers (a factory
 object cannot be sent to another process). Slow ones (Svace, Semgrep, the
-GCC analyzer, cppcheck) and those registered as Python objects, such as the
+GCC analyzer), those that declare ``external = True`` (gcc, g++ and cppcheck:
+their work is a process's) and those registered as Python objects, such as the
 settings-built SARIF-command analyzers, run in the caller, where the
 subprocess timeouts of :mod:`secgen.analyzers.process` bound them. The worker's stdout is
 ``/dev/null``, so nothing an analyzer prints can reach the language server's

@@ -310,3 +310,14 @@ def test_a_dropped_registry_takes_its_workers_with_it():
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
         time.sleep(0.05)
     assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+def test_analyzers_whose_work_is_a_process_run_in_this_process(faulty):
+    registry = _registry()
+    try:
+        registry.analyze(Source(text="int f(void) { return g(); }\n", language="c"), ["gcc"])
+        assert registry.workers._started == 0  # gcc's own timeout bounds it; it holds no worker
+        registry.analyze(Source(text="x = 1\n"), ["syntax"])
+        assert registry.workers._started >= 1
+    finally:
+        registry.workers.close()
