@@ -7,6 +7,9 @@ JSON, and ids of every type, so :class:`RawServer` writes bytes to the real
 the input, must always be well formed: a frame the reader cannot parse is
 counted in ``bad_output``.
 
+The same client drives other language servers (``command``): the fuzzer runs
+its stream against them side by side (``tests.fuzz.targets``).
+
 It answers the server's own requests (``workspace/configuration``,
 ``workspace/applyEdit``, progress creation) as a quiet client would, records
 every response by id, and keeps the ``window/showMessage`` texts and the
@@ -39,18 +42,21 @@ def encode(message) -> bytes:
 
 
 class RawServer:
-    """``secgen-lsp --stdio`` with the scripted fake model, driven with raw bytes."""
+    """``secgen-lsp --stdio`` with the scripted fake model (or ``command``, as it is), driven with raw bytes."""
 
-    def __init__(self, workdir: Path, *, script: dict | None = None, command: list[str] | None = None) -> None:
+    def __init__(self, workdir: Path, *, script: dict | None = None, command: list[str] | None = None,
+                 cwd: Path | None = None) -> None:
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.script_path = workdir / "fake-script.json"
         self.script_path.write_text(json.dumps(FAKE_SCRIPT if script is None else script))
         self.log_path = workdir / "server.log"
-        self._stderr = open(workdir / "stderr.txt", "wb")
-        self.process = subprocess.Popen(
-            [*(command or SERVER_COMMAND), "--log-file", str(self.log_path), "--log-level", "WARNING"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
+        self.stderr_path = workdir / "stderr.txt"
+        if command is None:
+            command = [*SERVER_COMMAND, "--log-file", str(self.log_path), "--log-level", "WARNING"]
+        with open(self.stderr_path, "wb") as stderr:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                                            cwd=cwd)
         self.responses: dict = defaultdict(list)  # id -> every response with that id
         self.shown: list[str] = []  # window/showMessage texts
         self.statuses: list[dict] = []  # secgen/status params
@@ -144,6 +150,11 @@ class RawServer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    @property
+    def reading(self) -> bool:
+        """Whether the server's output is still open (it closes when the process ends)."""
+        return self._reader.is_alive()
+
     def close(self, timeout: float = 30.0) -> int | None:
         """shutdown, exit, and the exit code (None if it had to be killed)."""
         if self.alive:
@@ -158,11 +169,16 @@ class RawServer:
             self.process.wait(10)
             code = None
         self._reader.join(10)
-        self._stderr.close()
         return code
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stderr_tail(self, chars: int = 1000) -> str:
+        """The end of what the server wrote to stderr (where a crashing Python server leaves its traceback)."""
+        with open(self.stderr_path, "rb") as stderr:
+            stderr.seek(max(0, stderr.seek(0, os.SEEK_END) - chars))
+            return stderr.read().decode(errors="replace")
 
     # -- reading ----------------------------------------------------------------------
 
@@ -179,7 +195,10 @@ class RawServer:
                 name, _, value = line.decode("ascii", "replace").partition(":")
                 headers[name.strip().lower()] = value.strip()
             try:
-                body = stream.read(int(headers["content-length"]))
+                length = int(headers["content-length"])
+                body = stream.read(length)
+                if len(body) < length:  # the output ended inside the frame: the process died writing it
+                    return self._ended()
                 message = json.loads(body)
             except (KeyError, ValueError):
                 self.bad_output += 1
