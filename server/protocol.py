@@ -106,12 +106,20 @@ class FastCodec(position_codec.PositionCodec):
     past the position; past the end of the line, its last character). UTF-8 positions go to pygls.
     """
 
+    def client_num_units(self, string: str) -> int:
+        if self.encoding == types.PositionEncodingKind.Utf8:
+            return len(string.encode("utf-8", errors="surrogatepass"))
+        return len(string) + len(self._wide(string))
+
     def position_from_client_units(self, lines, position: types.Position):
-        if self.encoding == types.PositionEncodingKind.Utf8 or not 0 <= position.line < len(lines):
+        if self.encoding == types.PositionEncodingKind.Utf8 and 0 <= position.line < len(lines):
             return super().position_from_client_units(lines, position)
+        if not lines:
+            return position_codec.ServerTextPosition(0, 0)
+        if position.line >= len(lines):  # pygls' answer: the last line, at its length in client units
+            return position_codec.ServerTextPosition(len(lines) - 1, self.client_num_units(lines[-1]))
         line = lines[position.line].replace("\r\n", "\n")  # as pygls does
-        wide = [] if self.encoding == types.PositionEncodingKind.Utf32 or line.isascii() else [
-            m.start() for m in _ASTRAL.finditer(line)]
+        wide = self._wide(line)
         length = len(line) + len(wide)  # in client units
         if length == 0:
             return position_codec.ServerTextPosition(position.line, 0)
@@ -124,6 +132,12 @@ class FastCodec(position_codec.PositionCodec):
             else:
                 low = middle + 1
         return position_codec.ServerTextPosition(line=position.line, character=low)
+
+    def _wide(self, line: str) -> list[int]:
+        """Where ``line`` has characters of two UTF-16 units (none counted in UTF-32)."""
+        if self.encoding == types.PositionEncodingKind.Utf32 or line.isascii():
+            return []
+        return [m.start() for m in _ASTRAL.finditer(line)]
 
 
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")

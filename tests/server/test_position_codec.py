@@ -20,7 +20,7 @@ def test_it_converts_every_position_as_pygls_does():
         ours, theirs = FastCodec(encoding), PositionCodec(encoding)
         for _ in range(2000):
             lines = [rng.choice(LINES) for _ in range(rng.randint(0, 4))]
-            position = types.Position(line=rng.randint(0, 5), character=rng.randint(0, 24))
+            position = types.Position(line=rng.randint(0, 5), character=rng.randint(0, 24))  # lines past the end too
             expected = theirs.position_from_client_units(lines, types.Position(line=position.line,
                                                                                 character=position.character))
             assert ours.position_from_client_units(lines, position) == expected, (lines, position)
@@ -40,3 +40,11 @@ def test_the_server_workspace_uses_it():
     from pygls.workspace import Workspace
 
     assert isinstance(Workspace(None)._position_codec, FastCodec)
+
+
+def test_it_counts_client_units_as_pygls_does():
+    for encoding in (types.PositionEncodingKind.Utf16, types.PositionEncodingKind.Utf8,
+                     types.PositionEncodingKind.Utf32):
+        ours, theirs = FastCodec(encoding), PositionCodec(encoding)
+        for line in LINES:
+            assert ours.client_num_units(line) == theirs.client_num_units(line), (encoding, line)
