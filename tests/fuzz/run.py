@@ -36,37 +36,20 @@ CI test (``test_fuzz.py``) runs a short session through :func:`fuzz`.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import tempfile
 import time
-from collections import Counter, deque
-from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
-from secgen.server.stats import percentile
 from tests.fuzz.driver import RawServer, wait_until
 from tests.fuzz.messages import RESULT, Client, Expect, draw_step, huge
+from tests.fuzz.report import Failure, Report, revision, total, write_json
 from tests.fuzz.targets import SECGEN, ServerStartError, Target, other, start
-
-
-@dataclass(frozen=True, kw_only=True)
-class Failure:
-    """A server lost in the middle of the stream: it ended (a crash), or stopped answering and was killed."""
-
-    crashed: bool
-    cause: str  # "exited with code 1", "answered none of 3 probes in a row within 10 s; killed"
-    after_messages: int  # messages of the seed sent when it was noticed: by the probe after it, or the first
-    # probe of those it missed (so within one probe of when it happened)
-    session_messages: int  # of those, sent to this server process
-    last_kinds: tuple[str, ...]  # the kinds of the last messages sent before it was noticed
-    stderr_tail: str
 
 
 @dataclass
@@ -79,75 +62,6 @@ class Session:
     missed: int = 0  # probes in a row not answered in time
     missed_since: tuple[int, tuple[str, ...]] = (0, ())  # messages and last kinds sent at the first of them
     failure: Failure | None = None
-
-
-@dataclass(kw_only=True)
-class Report:
-    seed: int
-    server: str = SECGEN.name
-    on_crash: str = "stop"
-    messages: int = 0  # generated messages and probes, as sent
-    probes: int = 0
-    requests: int = 0  # ids owed exactly one response
-    answered: int = 0  # of those, answered exactly once
-    unanswered: int = 0
-    duplicates: int = 0  # ids answered more than once
-    unexpected: int = 0  # responses to ids owed none, or never sent
-    wrong_codes: list[str] = field(default_factory=list)
-    crashes: int = 0  # processes that ended before they were told to exit
-    hangs: int = 0  # probes not answered in time, and requests a live server never answered
-    failures: list[Failure] = field(default_factory=list)  # crashes, and servers killed for not answering
-    restarts: int = 0
-    stopped: str = ""  # why a restart failed, if one did (the rest of the stream was not sent)
-    popups: list[str] = field(default_factory=list)  # window/showMessage not from secgen's own messages
-    bad_output: int = 0  # frames from the server that did not parse
-    closed: bool = False  # the last server was alive at the end and was told to shut down and exit
-    exit_code: int | None = None  # its exit code (None if it had to be killed)
-    latencies: list[float] = field(default_factory=list)  # probe round trips, seconds
-    codes: Counter = field(default_factory=Counter)  # response codes (0: a result)
-    kinds: Counter = field(default_factory=Counter)
-    seconds: float = 0.0
-
-    def problems(self) -> list[str]:
-        found = [f"{name}: {value}" for name, value in (
-            ("crashes", self.crashes), ("hangs", self.hangs), ("unanswered", self.unanswered),
-            ("answered twice", self.duplicates), ("answered when owed nothing", self.unexpected),
-            ("malformed output frames", self.bad_output)) if value]
-        found += [f"server lost after {f.after_messages} messages: {f.cause}" for f in self.failures[:10]]
-        found += [f"wrong code: {w}" for w in self.wrong_codes[:10]]
-        found += [f"popup: {p}" for p in self.popups[:10]]
-        if self.closed and self.exit_code != 0:
-            found.append(f"exit code {self.exit_code} after shutdown and exit")
-        return found
-
-    def summary(self, label: str | None = None) -> str:
-        p50, p95 = (percentile(self.latencies, q) for q in (50, 95))
-        latency = f"{p50 * 1000:.1f} ms p50, {p95 * 1000:.1f} ms p95" if self.latencies else "no probes"
-        codes = ", ".join(f"{code or 'result'} x{n}" for code, n in sorted(self.codes.items()))
-        lines = [f"{label or f'{self.server} seed {self.seed}'}: {self.messages} messages sent ({self.probes} probes), "
-                 f"{self.requests} requests, {self.answered} answered, {self.unanswered} unanswered, "
-                 f"{self.crashes} crashes, {self.hangs} hangs; probe latency {latency}; {self.seconds:.0f} s",
-                 f"  responses: {codes}"]
-        for f in self.failures:
-            lines.append(f"  server lost after {f.after_messages} messages ({f.session_messages} to that process): "
-                         f"{f.cause}; last sent: {', '.join(f.last_kinds)}; "
-                         f"{'restarted' if self.on_crash == 'restart' else 'stopped'}")
-            if f.stderr_tail.strip():
-                lines.append("    stderr: " + " | ".join(f.stderr_tail.strip().splitlines()[-4:]))
-        if self.stopped:
-            lines.append(f"  stopped: {self.stopped}")
-        return "\n".join(lines)
-
-    def figures(self) -> dict:
-        """The report as JSON: the latencies as percentiles, the rest as it is."""
-        figures = {f.name: getattr(self, f.name) for f in fields(self)
-                   if f.name not in ("latencies", "codes", "kinds", "failures")}
-        figures["latency_ms"] = {name: round(percentile(self.latencies, q) * 1000, 2) if self.latencies else None
-                                 for name, q in (("p50", 50), ("p95", 95), ("max", 100))}
-        figures["codes"] = {"result" if code == RESULT else str(code): n for code, n in sorted(self.codes.items())}
-        figures["kinds"] = dict(sorted(self.kinds.items()))
-        figures["failures"] = [asdict(f) for f in self.failures]
-        return figures
 
 
 def fuzz(*, seed_value: int, messages: int, workdir: Path, target: Target = SECGEN, on_crash: str = "stop",
@@ -210,17 +124,22 @@ def fuzz(*, seed_value: int, messages: int, workdir: Path, target: Target = SECG
         if last.failure is None and last.server.alive:
             _settle(last, final_timeout)
     finally:
-        last = sessions[-1]
-        if last.failure is None and not last.server.alive:
-            _fail(last, report, recent, crashed=True)
-        for session in sessions[:-1]:
-            session.server.close(timeout=5.0)
-        report.closed = last.failure is None
-        report.exit_code = last.server.close() if report.closed else last.server.close(timeout=5.0)
+        _close(sessions, report, recent)
     for session in sessions:
         _score(session, report, target)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _close(sessions: list[Session], report: Report, recent) -> None:
+    """Tell the last server, if it is still up, to shut down and exit; make sure every process is gone."""
+    last = sessions[-1]
+    if last.failure is None and not last.server.alive:
+        _fail(last, report, recent, crashed=True)
+    for session in sessions[:-1]:
+        session.server.close(timeout=5.0)
+    report.closed = last.failure is None
+    report.exit_code = last.server.close() if report.closed else last.server.close(timeout=5.0)
 
 
 def _first_huge(client: Client, huge_bytes: int):
@@ -315,35 +234,6 @@ def _score(session: Session, report: Report, target: Target) -> None:
     report.bad_output += server.bad_output
 
 
-def total(reports: list[Report]) -> Report:
-    """The seeds' reports added up."""
-    summed = Report(seed=-1, server=reports[0].server, on_crash=reports[0].on_crash,
-                    latencies=[x for r in reports for x in r.latencies],
-                    failures=[f for r in reports for f in r.failures],
-                    codes=sum((r.codes for r in reports), Counter()), kinds=sum((r.kinds for r in reports), Counter()),
-                    wrong_codes=[w for r in reports for w in r.wrong_codes], popups=[p for r in reports for p in r.popups],
-                    closed=all(r.closed for r in reports),
-                    exit_code=next((r.exit_code for r in reports if r.exit_code != 0), 0))
-    for name in ("messages", "probes", "requests", "answered", "unanswered", "duplicates", "unexpected", "crashes",
-                 "hangs", "restarts", "bad_output", "seconds"):
-        setattr(summed, name, sum(getattr(r, name) for r in reports))
-    return summed
-
-
-def write_json(path: Path, args, target: Target, reports: list[Report]) -> None:
-    document = {
-        "server": target.name, "command": list(target.command or ("secgen-lsp", "--stdio", "(fake model)")),
-        "label": args.label, "seeds": [r.seed for r in reports], "messages_per_seed": args.messages,
-        "on_crash": args.on_crash, "probe_every": args.probe_every, "probe_timeout_s": args.probe_timeout,
-        "max_missed": args.max_missed, "huge_mb": args.huge_mb,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(), "python": platform.python_version()},
-        "total": total(reports).figures(), "seeds_reports": [r.figures() for r in reports]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=1) + "\n")
-
-
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=1000, help="generated messages per seed (default 1000)")
@@ -380,12 +270,14 @@ def main(argv: list[str] | None = None) -> int:
         root = args.keep or Path(scratch)
         for seed_value in seeds:
             try:
+                commit = revision() if target is SECGEN else ""
                 report = fuzz(seed_value=seed_value, messages=args.messages, workdir=root / f"seed{seed_value}",
                               target=target, on_crash=args.on_crash, probe_every=args.probe_every,
                               probe_timeout=args.probe_timeout, max_missed=args.max_missed, huge_mb=args.huge_mb)
             except ServerStartError as error:
                 print(f"error: {error}", file=sys.stderr)
                 return 2
+            report.revision = commit
             reports.append(report)
             print(report.summary(), flush=True)
             for problem in report.problems():
