@@ -29,7 +29,7 @@ from lsprotocol import types
 from secgen.engine.backend import BackendError
 from secgen.engine.fix import fix_document
 from secgen.engine.prompts import generation_messages
-from secgen.server.app import SecgenServer
+from secgen.server.app import MAX_DOCUMENT_CHARS, SecgenServer
 from secgen.server.convert import is_ours, lsp_lines, units
 from secgen.server.diagnostics import findings_at, language_of
 
@@ -74,7 +74,7 @@ def _versioned(uri: str, version: int | None, edits: list[types.TextEdit]) -> ty
 def list_actions(ls: SecgenServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     uri = params.text_document.uri
     document = ls.document(uri)
-    if document is None:
+    if document is None or len(document.source) > MAX_DOCUMENT_CHARS:  # never analyzed: nothing to act on
         return []
     ours = [d for d in params.context.diagnostics if is_ours(d) and isinstance(d.data, dict)]
     actions = []
@@ -106,6 +106,9 @@ async def resolve(ls: SecgenServer, action: types.CodeAction) -> types.CodeActio
     uri = data.get("uri")
     document = ls.document(uri) if isinstance(uri, str) else None
     if document is None or data.get("kind") not in (FIX, FIX_ALL):
+        return action
+    if len(document.source) > MAX_DOCUMENT_CHARS:
+        ls.show(f"{uri} has {len(document.source):,} characters; fixes are offered up to {MAX_DOCUMENT_CHARS:,}")
         return action
     only = None
     if data["kind"] == FIX:
@@ -168,6 +171,8 @@ def register(server: SecgenServer) -> None:
         document = ls.document(uri) if isinstance(uri, str) else None
         if document is None or not isinstance(position, dict):
             return {"applied": False, "reason": "arguments: [uri, {line, character}]"}
+        if len(document.source) > MAX_DOCUMENT_CHARS:
+            return {"applied": False, "reason": f"the document has more than {MAX_DOCUMENT_CHARS:,} characters"}
         lines = lsp_lines(document.source)
         found = _task_at(lines, int(position.get("line", 0)))
         if found is None:

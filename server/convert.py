@@ -57,24 +57,99 @@ def codepoint_column(line: str, utf16: int) -> int:
 def offset_at(text: str, position: types.Position, encoding: str = UTF16) -> int | None:
     """The code-point offset of an LSP position in ``text``; None for a line past the end.
 
-    A character past the end of its line means the end of the line (as LSP says).
+    A character past the end of its line means the end of the line (as LSP says); one inside a
+    character (half of a UTF-16 surrogate pair, part of a UTF-8 sequence) means the end of that
+    character. No step walks the text one character or one line at a time in Python: the line is
+    found by counting line breaks in blocks (:func:`line_start`), the column by encoding the part of
+    the line before it, so a position on a document of ten million characters costs milliseconds
+    (the fuzzer's documents), whatever its lines.
     """
-    begin = 0
-    if position.line:
-        for number, match in enumerate(_BREAK.finditer(text), 1):
-            if number == position.line:
-                begin = match.end()
-                break
+    begin = line_start(text, position.line)
+    if begin is None:
+        return None
+    wanted = max(0, position.character)
+    stop = min(begin + wanted, len(text))  # every character is at least one code unit
+    for line_break in "\n\r":
+        found = text.find(line_break, begin, stop)
+        stop = stop if found < 0 else found
+    if wanted == 0 or encoding == "utf-32" or text.isascii():
+        return stop
+    if encoding == "utf-8":
+        data = text[begin:stop].encode("utf-8", "surrogatepass")
+        if len(data) <= wanted:
+            return stop
+        return begin + len(data[:wanted].translate(None, _CONTINUATION))  # the characters that start before it
+    if stop - begin < wanted and _utf16(text[begin:stop]) <= wanted:  # the line ends first
+        return stop
+    # A binary search for the first column whose code units before it reach ``wanted``; no column
+    # before (wanted - 1) // 2 can (two units at most per character), so the text is encoded once.
+    low = (wanted - 1) // 2
+    low_units, high = _utf16(text[begin:begin + low]), stop - begin
+    while high - low > 1:
+        middle = (low + high) // 2
+        middle_units = low_units + _utf16(text[begin + low:begin + middle])
+        if middle_units >= wanted:
+            high = middle
         else:
-            return None
-    found = _BREAK.search(text, begin)
-    line = text[begin:found.start() if found else len(text)]
-    count = 0
-    for column, char in enumerate(line):
-        if count >= position.character:
-            return begin + column
-        count += units(char, encoding)
-    return begin + len(line)
+            low, low_units = middle, middle_units
+    return begin + high
+
+
+def line_start(text: str, line: int) -> int | None:
+    """The offset where ``line`` (0-based) begins; None when ``text`` has fewer lines.
+
+    The line breaks are counted a block at a time (``str.count``), 65,536 characters and then 1,024,
+    so only the last block's breaks are visited one by one.
+    """
+    if line < 0:
+        return None
+    begin, left = 0, line
+    for size in (65_536, 1_024):
+        begin, left = _skip_blocks(text, begin, left, size)
+    if left == 0:
+        return begin
+    for match in _BREAK.finditer(text, begin):
+        left -= 1
+        if left == 0:
+            return match.end()
+    return None
+
+
+def _skip_blocks(text: str, begin: int, left: int, size: int) -> tuple[int, int]:
+    """Move past whole blocks of ``size`` characters while they hold fewer than ``left`` line breaks."""
+    while left:
+        end = min(begin + size, len(text))
+        if text[end - 1:end + 1] == "\r\n":
+            end += 1  # a block never splits a \r\n
+        breaks = text.count("\n", begin, end) + text.count("\r", begin, end) - text.count("\r\n", begin, end)
+        if breaks >= left or end >= len(text):
+            break
+        begin, left = end, left - breaks
+    return begin, left
+
+
+def apply_edit(text: str, edit_range: types.Range, new_text: str, encoding: str = UTF16) -> str:
+    """``text`` with an incremental ``didChange`` edit applied, by offsets.
+
+    A position on a line past the end means the end of the text (as pygls has it); a range whose
+    end comes before its start covers the text between the two (as VS Code's ``Range`` reads it).
+    The cost is finding two positions plus copying the text once, whatever its lines.
+    """
+    def offset(position: types.Position) -> int:
+        found = offset_at(text, position, encoding)
+        return len(text) if found is None else found
+
+    start = offset(edit_range.start)
+    end = start if edit_range.end == edit_range.start else offset(edit_range.end)
+    start, end = min(start, end), max(start, end)
+    return text[:start] + new_text + text[end:]
+
+
+def _utf16(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 bytes that do not start a character
 
 
 def to_lsp_range(finding: Finding, lines: list[str], encoding: str = UTF16) -> types.Range:

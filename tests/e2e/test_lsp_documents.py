@@ -29,6 +29,20 @@ async def test_a_huge_document_is_skipped_with_a_message_and_stale_findings_clea
     # the findings of version 1 would sit on lines that no longer hold that code
     assert _codes(await client.publish(URI, lambda p: p.version == 2)) == set()
     assert list((await client.inline(URI, 10, 0)).items) == []
+    forged = types.Diagnostic(range=types.Range(start=types.Position(line=3, character=0),
+                                                end=types.Position(line=3, character=5)),
+                              message="x", source="secgen/bandit", code="B602",
+                              data={"analyzer": "bandit", "ruleId": "B602", "line": 3})
+    assert list(await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=URI), range=forged.range,
+        context=types.CodeActionContext(diagnostics=[forged])))) == []  # never analyzed: nothing to act on
+    # Incremental edits on the huge text (by offsets, not line by line): cut it under the limit,
+    # then write the insecure code at its end; the findings land on the lines they are on.
+    at = lambda line, character: types.Position(line=line, character=character)  # noqa: E731
+    client.edit(URI, [types.TextEdit(range=types.Range(start=at(1, 0), end=at(499_999, 0)), new_text="")], version=3)
+    client.edit(URI, [types.TextEdit(range=types.Range(start=at(2, 0), end=at(2, 0)), new_text=INSECURE)], version=4)
+    published = await client.publish(URI, lambda p: p.version == 4)
+    assert [(d.code, d.range.start.line) for d in published.diagnostics if d.code == "B602"] == [("B602", 6)]
     small = "file:///tmp/secgen-e2e/small.py"
     client.open(small, "import pickle\n")
     assert "B403" in _codes(await client.publish(small))
