@@ -174,8 +174,9 @@ if _IMPORT_ERROR is None:
             self.update_scores(self.tester.run_tests(self.context, "File"))
 
         def generic_visit(self, node: ast.AST) -> None:
-            for _, value in ast.iter_fields(node):
-                if isinstance(value, list):
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
                     last = len(value) - 1
                     for index, item in enumerate(value):
                         if isinstance(item, ast.AST):
@@ -187,7 +188,7 @@ if _IMPORT_ERROR is None:
             # the links Bandit's tests read (the next list item, AST or not, is the sibling), then the hooks
             child._bandit_sibling = sibling
             child._bandit_parent = parent
-            if type(child).__name__ in self._active:
+            if child.__class__.__name__ in self._active:
                 self.pre_visit(child)
                 self.visit(child)
                 self.generic_visit(child)
@@ -198,23 +199,42 @@ if _IMPORT_ERROR is None:
 
 if _IMPORT_ERROR is None:
 
+    class _NodeContext(b_context.Context):
+        """One node's context, read by every test that runs on it; the called function's names worked out once.
+
+        Bandit gives each test its own copy of the context: no test (and no property of ``Context``)
+        writes to it, and most of the call tests start by asking for the qualified name of the call
+        (a property, looked up tens of thousands of times per snippet). Here the two names are plain
+        attributes (class attributes that are not descriptors, so the instance's values are found
+        before ``Context``'s properties).
+        """
+
+        call_function_name = call_function_name_qual = None
+
+        def __init__(self, raw_context: dict) -> None:
+            super().__init__(raw_context)
+            self.call_function_name = b_context.Context.call_function_name.fget(self)
+            self.call_function_name_qual = b_context.Context.call_function_name_qual.fget(self)
+
     class _LeanTester(b_tester.BanditTester):
         """Bandit's tester with less done per test that finds nothing (most of them, on most nodes).
 
-        Each test still gets its own copy of the node's context; a result is completed, checked against
+        The tests of a node share one :class:`_NodeContext`; a result is completed, checked against
         ``# nosec`` and scored as Bandit's tester does. Left out: looking for a ``# nosec`` comment after
-        a test that found nothing, which Bandit does only to log a warning (its log is set to errors).
+        a test that found nothing, which Bandit does only to log a warning (its log is set to errors),
+        and the file test for bidirectional control characters (``trojansource``) on a text that has
+        none of them.
         """
 
         def run_tests(self, raw_context, checktype):
             scores = {"SEVERITY": [0] * len(constants.RANKING), "CONFIDENCE": [0] * len(constants.RANKING)}
-            for test in self.testset.get_tests(checktype):
-                own = dict(raw_context)
-                context = b_context.Context(own)
+            context = _NodeContext(raw_context)
+            for test, config in self._plan(checktype):
+                if test is _TROJANSOURCE and not _has_bidi(raw_context["file_data"]):
+                    continue
                 try:
-                    config = getattr(test, "_config", _NO_CONFIG)
                     result = test(context) if config is _NO_CONFIG else test(context, config)
-                    if result is not None and self._keep(result, test, own):
+                    if result is not None and self._keep(result, test, raw_context):
                         for key, rank in (("SEVERITY", result.severity), ("CONFIDENCE", result.confidence)):
                             scores[key][constants.RANKING.index(rank)] += constants.RANKING_VALUES[rank]
                 except Exception as exc:  # what Bandit's tester does with a test that breaks
@@ -222,6 +242,14 @@ if _IMPORT_ERROR is None:
                     if self.debug:
                         raise
             return scores
+
+        def _plan(self, checktype: str) -> list:
+            """The tests of a node type, each with its configuration: worked out once per test set."""
+            plans = self.testset.__dict__.setdefault("_secgen_plans", {})
+            if checktype not in plans:
+                plans[checktype] = [(test, getattr(test, "_config", _NO_CONFIG))
+                                    for test in self.testset.get_tests(checktype)]
+            return plans[checktype]
 
         def _keep(self, result, test, context: dict) -> bool:
             """Fill in what the test left out, as Bandit does; False when a ``# nosec`` comment skips it."""
@@ -251,6 +279,16 @@ if _IMPORT_ERROR is None:
 
 
 _NO_CONFIG = object()
+if _IMPORT_ERROR is None:
+    from bandit.plugins.trojansource import BIDI_CHARACTERS, trojansource as _TROJANSOURCE
+    _BIDI = tuple(char.encode("utf-8") for char in BIDI_CHARACTERS)
+
+
+def _has_bidi(file_data: io.BytesIO) -> bool:
+    """Whether ``trojansource`` can report something: the text holds a character it looks for, in UTF-8
+    or in the encoding a coding comment names."""
+    data = file_data.getvalue()
+    return b"coding" in data or any(char in data for char in _BIDI)
 
 
 def _nosec_lines(data: bytes) -> dict[int, set[str] | None]:

@@ -231,6 +231,9 @@ def _reference_texts() -> dict[str, str]:
     texts |= {f"examples/{p.name}": p.read_text() for p in sorted((root / "examples").glob("*.py"))}
     texts |= {f"humaneval/{task}": text for task, text in humaneval_solutions().items()}
     texts["insecure"] = INSECURE
+    # the file test (trojansource), skipped on a text without the characters it looks for
+    texts["bidi"] = 'access = "user\u202e \u2066# admin only\u2069 \u2066"\n'
+    texts["bidi-cp1255"] = "# -*- coding: cp1255 -*-\ns = '\u200f'\n"  # the mark is byte 0xFE in cp1255
     return texts
 
 
@@ -240,12 +243,14 @@ def test_pruned_walk_reports_exactly_what_bandits_visitor_reports(analyzer):
     manager = analyzer._manager or analyzer._build_manager()
     flagged = 0
     for name, text in texts.items():
-        data = text.encode()
+        data = text.encode("cp1255" if name.endswith("cp1255") else "utf-8")
         ours = sorted(_issue_key(i) for i in bandit_module._run_tests(manager, bandit_module.parse(text, None), data,
                                                                       "./snippet.py"))
         stock = sorted(_issue_key(i) for i in bandit_module._run_tests(manager, None, data, "./snippet.py"))
         assert ours == stock, name
         flagged += bool(ours)
+        if name.startswith("bidi"):
+            assert [key[4] for key in ours] == ["B613"], name
     assert flagged > 40  # the corpus exercises many of Bandit's tests, not just clean code
     baseline = BanditAnalyzer(pruned=False)
     assert baseline.analyze(Source(text=INSECURE)) == analyzer.analyze(Source(text=INSECURE))
