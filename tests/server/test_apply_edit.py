@@ -37,13 +37,18 @@ def random_text(rng: random.Random) -> str:
     return "".join(rng.choice(PIECES) for _ in range(rng.randint(0, 6)))
 
 
-def test_positions_come_out_as_counting_one_character_at_a_time():
-    rng = random.Random(11)
+def cases(seed: int, count: int):
+    """``count`` random texts per encoding, with the generator for the positions."""
+    rng = random.Random(seed)
     for encoding in ENCODINGS:
-        for _ in range(3000):
-            text = random_text(rng)
-            position = types.Position(line=rng.randint(0, 8), character=rng.randint(0, 30))
-            assert offset_at(text, position, encoding) == slow_offset(text, position, encoding), (text, position)
+        for _ in range(count):
+            yield rng, encoding, random_text(rng)
+
+
+def test_positions_come_out_as_counting_one_character_at_a_time():
+    for rng, encoding, text in cases(11, 3000):
+        position = types.Position(line=rng.randint(0, 8), character=rng.randint(0, 30))
+        assert offset_at(text, position, encoding) == slow_offset(text, position, encoding), (text, position)
 
 
 def test_line_starts_past_many_lines_at_a_time():
@@ -59,18 +64,13 @@ def test_line_starts_past_many_lines_at_a_time():
 
 
 def test_edits_give_the_text_the_reference_offsets_give():
-    rng = random.Random(5)
-    for encoding in ENCODINGS:
-        for _ in range(2000):
-            text = random_text(rng)
-            start = types.Position(line=rng.randint(0, 7), character=rng.randint(0, 20))
-            end = types.Position(line=rng.randint(0, 8), character=rng.randint(0, 20))  # backwards too
-            a = slow_offset(text, start, encoding)
-            a = len(text) if a is None else a
-            b = slow_offset(text, end, encoding)
-            a, b = sorted((a, len(text) if b is None else b))
-            got = apply_edit(text, types.Range(start=start, end=end), "NEW", encoding)
-            assert got == text[:a] + "NEW" + text[b:], (text, start, end)
+    for rng, encoding, text in cases(5, 2000):
+        start = types.Position(line=rng.randint(0, 7), character=rng.randint(0, 20))
+        end = types.Position(line=rng.randint(0, 8), character=rng.randint(0, 20))  # backwards too
+        a, b = sorted(len(text) if found is None else found
+                      for found in (slow_offset(text, start, encoding), slow_offset(text, end, encoding)))
+        got = apply_edit(text, types.Range(start=start, end=end), "NEW", encoding)
+        assert got == text[:a] + "NEW" + text[b:], (text, start, end)
 
 
 def test_edits_inside_lines_agree_with_pygls():
