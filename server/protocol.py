@@ -43,11 +43,9 @@ data), and ``$/cancelRequest`` only for one the client sent.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import json
 import logging
-import re
 import reprlib
 import uuid
 from typing import Any
@@ -60,7 +58,6 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.json_rpc import JsonRPCNotification
 from pygls.protocol.language_server import lsp_method
-from pygls.workspace import position_codec, workspace
 
 log = logging.getLogger(__name__)
 
@@ -93,57 +90,6 @@ def _has_id(message_type) -> bool:
 
 def _reason(exc: Exception) -> str:
     return "; ".join(transform_error(exc))[:300]
-
-
-class FastCodec(position_codec.PositionCodec):
-    """pygls' position codec, without walking the line character by character in Python.
-
-    pygls converts a client position by counting code units one character at a time; on a line of
-    millions of characters (a minified file, the fuzzer's 10 MB document) each incremental change cost
-    seconds on the event loop, and the server stopped answering. Here, for UTF-16 and UTF-32, the
-    characters outside the Basic Multilingual Plane (two UTF-16 units each) are found by a regular
-    expression and the column by a binary search: the same answer as pygls' (the first column at or
-    past the position; past the end of the line, its last character). UTF-8 positions go to pygls.
-    """
-
-    def client_num_units(self, string: str) -> int:
-        if self.encoding == types.PositionEncodingKind.Utf8:
-            return len(string.encode("utf-8", errors="surrogatepass"))
-        return len(string) + len(self._wide(string))
-
-    def position_from_client_units(self, lines, position: types.Position):
-        if self.encoding == types.PositionEncodingKind.Utf8 and 0 <= position.line < len(lines):
-            return super().position_from_client_units(lines, position)
-        if not lines:
-            return position_codec.ServerTextPosition(0, 0)
-        if position.line >= len(lines):  # pygls' answer: the last line, at its length in client units
-            return position_codec.ServerTextPosition(len(lines) - 1, self.client_num_units(lines[-1]))
-        line = lines[position.line].replace("\r\n", "\n")  # as pygls does
-        wide = self._wide(line)
-        length = len(line) + len(wide)  # in client units
-        if length == 0:
-            return position_codec.ServerTextPosition(position.line, 0)
-        wanted = position.character if position.character <= length else length - 1
-        low, high = 0, len(line)
-        while low < high:  # the first column whose units before it reach ``wanted``
-            middle = (low + high) // 2
-            if middle + bisect.bisect_left(wide, middle) >= wanted:
-                high = middle
-            else:
-                low = middle + 1
-        return position_codec.ServerTextPosition(line=position.line, character=low)
-
-    def _wide(self, line: str) -> list[int]:
-        """Where ``line`` has characters of two UTF-16 units (none counted in UTF-32)."""
-        if self.encoding == types.PositionEncodingKind.Utf32 or line.isascii():
-            return []
-        return [m.start() for m in _ASTRAL.finditer(line)]
-
-
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
-
-
-workspace.PositionCodec = FastCodec  # the codec pygls' Workspace gives every document
 
 
 class SecgenProtocol(LanguageServerProtocol):

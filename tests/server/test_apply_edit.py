@@ -11,7 +11,6 @@ from pygls.workspace import PositionCodec, TextDocument
 
 from secgen.server.app import _LSP_LINE, LspTextDocument
 from secgen.server.convert import apply_edit, line_start, offset_at, units
-from secgen.server.protocol import FastCodec
 
 PIECES = ["", "x = 1\n", "a\r\n", "\r", "tab\tand spaces   \n", "no newline", "é = 'ü'\n", "emoji 😀 here\n",
           "\n", "😀😀x😀\n", "\ud800 lone\n", "𝔘𝔫𝔦 😀 ü\r\n", "form\x0cfeed\u2028sep\n"]
@@ -90,7 +89,7 @@ def test_edits_inside_lines_agree_with_pygls():
             theirs = TextDocument("file:///a.py", text, position_codec=PositionCodec(encoding))
             theirs.__class__ = LspTextDocument
             TextDocument._apply_incremental_change(theirs, change)  # pygls' own way, with LSP's lines
-            ours = TextDocument("file:///a.py", text, position_codec=FastCodec(encoding))
+            ours = TextDocument("file:///a.py", text, position_codec=PositionCodec(encoding))
             ours.__class__ = LspTextDocument
             ours.apply_change(change)
             assert ours.source == theirs.source, (text, start, end)
@@ -113,7 +112,7 @@ def test_an_edit_past_the_end_of_the_last_line_goes_at_the_end():
 def test_an_edit_on_a_huge_document_never_splits_it_into_lines(document, monkeypatch):
     """The cost of pygls' way: every edit built a tuple of every line (the fuzzer lost the server to it)."""
     text = "v😀" * 2_000_000 if document == "one line" else "x = 1\n" * 500_000
-    ours = TextDocument("file:///a.py", text, position_codec=FastCodec())
+    ours = TextDocument("file:///a.py", text, position_codec=PositionCodec())
     ours.__class__ = LspTextDocument
 
     def refuse(self):
