@@ -33,7 +33,7 @@ def lsp_lines(text: str) -> list[str]:
 
 def units(text: str, encoding: str = UTF16) -> int:
     """The length of ``text`` in code units of an LSP position encoding (a lone surrogate is one UTF-16 unit)."""
-    if encoding == "utf-32":
+    if encoding == "utf-32" or text.isascii():
         return len(text)
     if encoding == "utf-8":
         return len(text.encode("utf-8", "surrogatepass"))
@@ -79,15 +79,15 @@ def offset_at(text: str, position: types.Position, encoding: str = UTF16) -> int
         if len(data) <= wanted:
             return stop
         return begin + len(data[:wanted].translate(None, _CONTINUATION))  # the characters that start before it
-    if stop - begin < wanted and _utf16(text[begin:stop]) <= wanted:  # the line ends first
+    if stop - begin < wanted and units(text[begin:stop]) <= wanted:  # the line ends first
         return stop
     # A binary search for the first column whose code units before it reach ``wanted``; no column
     # before (wanted - 1) // 2 can (two units at most per character), so the text is encoded once.
     low = (wanted - 1) // 2
-    low_units, high = _utf16(text[begin:begin + low]), stop - begin
+    low_units, high = units(text[begin:begin + low]), stop - begin
     while high - low > 1:
         middle = (low + high) // 2
-        middle_units = low_units + _utf16(text[begin + low:begin + middle])
+        middle_units = low_units + units(text[begin + low:begin + middle])
         if middle_units >= wanted:
             high = middle
         else:
@@ -143,10 +143,6 @@ def apply_edit(text: str, edit_range: types.Range, new_text: str, encoding: str 
     end = start if edit_range.end == edit_range.start else offset(edit_range.end)
     start, end = min(start, end), max(start, end)
     return text[:start] + new_text + text[end:]
-
-
-def _utf16(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 _CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 bytes that do not start a character
