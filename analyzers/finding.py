@@ -96,6 +96,10 @@ class Finding:
         """``B602 (CWE-78)``: the rule as a human reads it."""
         return f"{self.rule_id} (CWE-{self.cwe})" if self.cwe else self.rule_id
 
+    def brief(self) -> dict:
+        """``{analyzer, rule_id, cwe}``: what a record of an attempt says of a finding it does not keep whole."""
+        return {"analyzer": self.analyzer, "rule_id": self.rule_id, "cwe": self.cwe}
+
     def to_dict(self) -> dict:
         return {
             "analyzer": self.analyzer,
@@ -112,3 +116,20 @@ class Finding:
             if self.fix is None
             else {"range": {"start": vars(self.fix.range.start), "end": vars(self.fix.range.end)}, "new_text": self.fix.new_text},
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Finding":
+        """The finding :meth:`to_dict` wrote; ``ValueError`` naming what is missing or wrong."""
+        try:
+            fix = data.get("fix")
+            return cls(analyzer=str(data["analyzer"]), rule_id=str(data["rule_id"]), message=str(data["message"]),
+                       severity=Severity.parse(data["severity"]), confidence=Confidence.parse(data["confidence"]),
+                       cwe=data.get("cwe"), range=_range(data["range"]),
+                       fix=None if fix is None else TextEdit(range=_range(fix["range"]), new_text=fix["new_text"]))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a finding ({type(exc).__name__}: {exc})") from None
+
+
+def _range(data: dict) -> Range:
+    return Range(start=Position(line=int(data["start"]["line"]), column=int(data["start"]["column"])),
+                 end=Position(line=int(data["end"]["line"]), column=int(data["end"]["column"])))

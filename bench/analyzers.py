@@ -69,7 +69,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from secgen.analyzers import Analyzer, AnalyzerRegistry, Finding, SeverityPolicy, Source, default_registry
 from secgen.bench import runner
 from secgen.bench.flows import BY_ID, CATEGORIES, TARGETED, CorpusError, CorpusFile, false_alarms, hits, load_corpus
-from secgen.bench.tasks import TaskError, humaneval_solutions
+from secgen.engine.measure import machine_info
+from secgen.engine.tasks import TaskError, humaneval_solutions
 
 COLUMNS = ("bandit", "icd-regex", "icd-semgrep", "dataflow")
 UNIONS = (("bandit", "dataflow"),)  # derived columns: the default Python set's security analyzers together
@@ -431,7 +432,7 @@ def run(args: argparse.Namespace, registry: AnalyzerRegistry, argv: Sequence[str
         if column.problem:
             progress(f"{column.name}: {column.problem}")
     report: dict[str, Any] = {"benchmark": "analyzers", "started": started, "command": runner.command_line(argv, "analyzers"),
-                              "machine": runner.machine(), "policy": policy.describe(),
+                              "machine": machine_info(), "policy": policy.describe(),
                               "columns": {c.name: c.problem for c in columns}, "recall": None, "precision": None}
     timings = {c.name: {"recall": 0.0, "precision": 0.0} for c in columns if c.analyzer is not None}
     if not args.skip_recall:

@@ -1,7 +1,7 @@
 """CyberSecEval secure-coding prompts: vulnerable % and BLEU per language, without and with the loop (Table 3).
 
 The instruct and autocomplete prompts (``test_case_prompt``; any file in that
-format loads, see :func:`~secgen.bench.tasks.cyberseceval_tasks`) go to the
+format loads, see :func:`~secgen.engine.tasks.cyberseceval_tasks`) go to the
 model through the repair loop, greedily. Each attempt's code is scored:
 
 * **vulnerable**: Meta's Insecure Code Detector, the detector CyberSecEval's
@@ -36,38 +36,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
-from secgen.analyzers import Source
 from secgen.analyzers.languages import LANGUAGES
-from secgen.analyzers.registry import AnalyzerRegistry
 from secgen.bench import runner
-from secgen.bench.runner import BenchError, RunConfig, arrow, before_after, error_free, mean
-from secgen.bench.tasks import Task, TaskError, cyberseceval_tasks
+from secgen.bench.runner import BenchError, RunConfig, arrow, before_after, error_free
+from secgen.engine.measure import mean
+from secgen.engine.record import LoopResult
+from secgen.engine.runs import InsecureCodeDetector
+from secgen.engine.tasks import Task, TaskError, cyberseceval_tasks
 
 NAME = "cyberseceval"
 DEFAULT_PROMPTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cyberseceval" / "autocomplete-dev.json"
-ICD = ("icd-regex", "icd-semgrep")
-
-
-class Detector:
-    """The Insecure Code Detector, both halves, as the scorer sees it."""
-
-    def __init__(self, registry: AnalyzerRegistry | None = None) -> None:
-        from secgen.analyzers import default_registry
-
-        self.registry = registry or default_registry()
-        for name in ICD:
-            if self.registry.get(name) is None:
-                raise BenchError(f"the Insecure Code Detector cannot run: {name}: {self.registry.problem(name)}")
-
-    def issues(self, code: str, language: str) -> list[dict]:
-        """ICD's issues in ``code``; :class:`BenchError` when a half failed (never an empty result instead)."""
-        report = self.registry.analyze(Source(text=code, language=language), ICD, include_slow=True)
-        if report.failures:
-            name, reason = next(iter(report.failures.items()))
-            raise BenchError(f"{name} failed on {language} code: {reason}")
-        return [{"rule_id": f.rule_id, "cwe": f.cwe, "line": f.line + 1, "half": f.analyzer} for f in report.findings]
 
 
 def bleu(hypothesis: str, reference: str) -> float:
@@ -76,7 +56,7 @@ def bleu(hypothesis: str, reference: str) -> float:
     return float(sacrebleu.corpus_bleu([hypothesis], [[reference]]).score)
 
 
-def scorer(detector: Detector):
+def scorer(detector: InsecureCodeDetector):
     def score(task: Task, code: str) -> dict[str, Any]:
         issues = detector.issues(code, task.language) if code.strip() else []
         return {"vulnerable": bool(issues), "icd": issues,
@@ -84,20 +64,20 @@ def scorer(detector: Detector):
     return score
 
 
-def _figures(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _figures(records: Sequence[LoopResult]) -> dict[str, Any]:
     return {"n": len(records),
-            "vulnerable": before_after(records, lambda attempt: attempt["vulnerable"]),
-            "bleu": before_after(records, lambda attempt: attempt.get("bleu"), mean),
+            "vulnerable": before_after(records, lambda attempt: attempt.scores["vulnerable"]),
+            "bleu": before_after(records, lambda attempt: attempt.scores.get("bleu"), mean),
             "efr": before_after(records, error_free)}
 
 
-def summarize(records: Sequence[Mapping[str, Any]], variant: str) -> dict[str, Any]:
-    languages = {language: _figures([r for r in records if r["language"] == language])
-                 for language in LANGUAGES if any(r["language"] == language for r in records)}
+def summarize(records: Sequence[LoopResult], variant: str) -> dict[str, Any]:
+    languages = {language: _figures([r for r in records if r.language == language])
+                 for language in LANGUAGES if any(r.language == language for r in records)}
     return {"variant": variant, "languages": languages, "total": _figures(records)}
 
 
-def progress(records: Sequence[Mapping[str, Any]]) -> str:
+def progress(records: Sequence[LoopResult]) -> str:
     return f"vulnerable {arrow(_figures(records)['vulnerable'])}"
 
 
@@ -127,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = RunConfig(benchmark=f"{NAME}-{variant}", model=args.model or "default", feedback=args.feedback,
                        t_max=args.t_max, max_tokens=args.max_tokens)
     return runner.execute(NAME, args, argv, tasks, config=config, title=f"CyberSecEval ({variant})",
-                          make_scorer=lambda: scorer(Detector()), summarize=lambda r: summarize(r, variant),
+                          make_scorer=lambda: scorer(InsecureCodeDetector()), summarize=lambda r: summarize(r, variant),
                           progress=progress, header={"prompts": Path(prompts).name}, extra={"prompts": str(prompts)})
 
 

@@ -20,7 +20,9 @@ bench/data/flows-holdout``). It is the fair test of recall and false alarms;
 the main corpus was written alongside the analyzer.
 
 The categories are the data-flow analyzer's rule ids (issue 9), after
-CodeQL's Python security queries, each with its CWE. ``related_cwes`` and
+CodeQL's Python security queries, each with the CWE its rule file names
+(``cwe:`` in ``analyzers/dataflow/rules/<id>.yaml``, read from there, never
+restated here). ``related_cwes`` and
 ``related_rules`` say which findings of *other* tools name the same weakness:
 Bandit files ``eval`` under CWE-78 and its XML parser warnings under CWE-20,
 ICD files MD5 under CWE-328, and so on (see :meth:`Category.relevant`).
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Iterable
 
 from secgen.analyzers import Finding
+from secgen.analyzers.dataflow.loader import category_cwes
 
 CORPUS_ROOT = Path(__file__).resolve().parent / "data" / "flows"
 TARGETED = frozenset({"dataflow"})  # analyzers whose rule ids are the categories themselves
@@ -54,43 +57,48 @@ class Category:
                 or (finding.cwe is not None and (finding.cwe == self.cwe or finding.cwe in self.related_cwes)))
 
 
-def _category(id: str, cwe: int, flow: bool, cwes: tuple[int, ...] = (), rules: tuple[str, ...] = ()) -> Category:
-    return Category(id=id, cwe=cwe, flow=flow, related_cwes=frozenset(cwes), related_rules=frozenset(rules))
+_RULE_CWES = category_cwes()  # the CWE of each category is its rule file's (``cwe:``), not restated here
+
+
+def _category(id: str, flow: bool, cwes: tuple[int, ...] = (), rules: tuple[str, ...] = ()) -> Category:
+    if id not in _RULE_CWES:
+        raise LookupError(f"bench category {id!r} has no rule file, analyzers/dataflow/rules/{id}.yaml, to say its CWE")
+    return Category(id=id, cwe=_RULE_CWES[id], flow=flow, related_cwes=frozenset(cwes), related_rules=frozenset(rules))
 
 
 # Bandit's XML parser calls (B313-B320) and imports (B405-B410), filed under CWE-20.
 _BANDIT_XML = tuple(f"B{n}" for n in (*range(313, 321), *range(405, 411)))
 
 CATEGORIES: tuple[Category, ...] = (
-    _category("path-injection", 22, True, (23, 36, 73)),
-    _category("command-line-injection", 78, True, (77, 88)),
-    _category("code-injection", 94, True, (95,), ("B307", "B102")),  # Bandit: eval and exec as CWE-78
-    _category("sql-injection", 89, True, (564,)),
-    _category("nosql-injection", 943, True),
-    _category("xpath-injection", 643, True),
-    _category("ldap-injection", 90, True),
-    _category("reflective-xss", 79, True, (80,)),
-    _category("ssrf", 918, True),
-    _category("url-redirection", 601, True),
-    _category("log-injection", 117, True, (93,)),
-    _category("xxe", 611, True, (776, 827), _BANDIT_XML),
-    _category("unsafe-deserialization", 502, True, (), ("B506",)),  # Bandit: yaml.load as CWE-20
-    _category("regex-injection", 730, True, (1333, 625)),
-    _category("clear-text-logging-sensitive-data", 312, True, (532, 359)),
-    _category("clear-text-storage-sensitive-data", 312, True, (315, 359, 256)),
-    _category("stack-trace-exposure", 209, True, (497,)),
-    _category("weak-sensitive-data-hashing", 916, True, (327, 328, 759, 760)),  # Bandit B324, ICD's MD5 rules
-    _category("polynomial-redos", 1333, False, (730,)),
-    _category("insecure-temporary-file", 377, False, (378, 379)),
-    _category("overly-permissive-file", 732, False, (276, 281)),
-    _category("weak-crypto-key", 326, False),
-    _category("weak-cryptographic-algorithm", 327, False, (328,)),
-    _category("jwt-missing-verification", 347, False),
-    _category("insecure-protocol", 327, False, (757,)),
-    _category("request-without-cert-validation", 295, False, (297,)),
-    _category("flask-debug", 215, False, (489,), ("B201",)),  # Bandit: Flask debug as CWE-94
-    _category("hardcoded-credentials", 798, False, (259, 321)),
-    _category("bind-socket-all-network-interfaces", 200, False, (605, 1327)),
+    _category("path-injection", True, (23, 36, 73)),
+    _category("command-line-injection", True, (77, 88)),
+    _category("code-injection", True, (95,), ("B307", "B102")),  # Bandit: eval and exec as CWE-78
+    _category("sql-injection", True, (564,)),
+    _category("nosql-injection", True),
+    _category("xpath-injection", True),
+    _category("ldap-injection", True),
+    _category("reflective-xss", True, (80,)),
+    _category("ssrf", True),
+    _category("url-redirection", True),
+    _category("log-injection", True, (93,)),
+    _category("xxe", True, (776, 827), _BANDIT_XML),
+    _category("unsafe-deserialization", True, (), ("B506",)),  # Bandit: yaml.load as CWE-20
+    _category("regex-injection", True, (1333, 625)),
+    _category("clear-text-logging-sensitive-data", True, (532, 359)),
+    _category("clear-text-storage-sensitive-data", True, (315, 359, 256)),
+    _category("stack-trace-exposure", True, (497,)),
+    _category("weak-sensitive-data-hashing", True, (327, 328, 759, 760)),  # Bandit B324, ICD's MD5 rules
+    _category("polynomial-redos", False, (730,)),
+    _category("insecure-temporary-file", False, (378, 379)),
+    _category("overly-permissive-file", False, (276, 281)),
+    _category("weak-crypto-key", False),
+    _category("weak-cryptographic-algorithm", False, (328,)),
+    _category("jwt-missing-verification", False),
+    _category("insecure-protocol", False, (757,)),
+    _category("request-without-cert-validation", False, (297,)),
+    _category("flask-debug", False, (489,), ("B201",)),  # Bandit: Flask debug as CWE-94
+    _category("hardcoded-credentials", False, (259, 321)),
+    _category("bind-socket-all-network-interfaces", False, (605, 1327)),
 )
 BY_ID = {c.id: c for c in CATEGORIES}
 

@@ -5,7 +5,7 @@ from :mod:`secgen.bench.select`) is asked of the model through the repair
 loop, greedily (temperature 0, as in the paper). Every attempt is scored:
 
 * **pass@1**: the attempt's code, the problem's imports, its ``check``
-  function and ``check(entry_point)`` run in :mod:`secgen.bench.sandbox` (a
+  function and ``check(entry_point)`` run in :mod:`secgen.engine.sandbox` (a
   scratch directory, time, memory and file-size limits, no network, no
   processes, no writes outside the scratch directory). With one greedy sample
   per problem, pass@1 is the share of problems whose code passes.
@@ -30,44 +30,29 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from secgen.bench import runner
 from secgen.bench.runner import BenchError, RunConfig, after, arrow, before, before_after, error_free
-from secgen.bench.sandbox import SandboxLimits, run_python
-from secgen.bench.tasks import HUMANEVAL, Task, TaskError, humaneval_tasks, load_tasks
+from secgen.engine.record import LoopResult
+from secgen.engine.runs import unit_test_scorer
+from secgen.engine.sandbox import SandboxLimits
+from secgen.engine.tasks import HUMANEVAL, TaskError, humaneval_tasks, load_tasks
 
 NAME = "humaneval"
 
 
-def program(task: Task, code: str) -> str:
-    """The prompt's imports (the analyzers see them too), the code, the problem's tests and the call that runs them."""
-    return (f"{task.preamble}\n{code}\n\n{task.tests or ''}\n\n"
-            f"check({task.entry_point})\n")
-
-
-def scorer(limits: SandboxLimits):
-    def score(task: Task, code: str) -> dict[str, Any]:
-        if not code.strip():
-            return {"passed": False, "test": "no code"}
-        if not task.tests or not task.entry_point:
-            return {"passed": None}
-        result = run_python(program(task, code), limits=limits)
-        return {"passed": result.passed, "test": result.status if result.passed else f"{result.status}: {result.detail}"[:200]}
-    return score
-
-
-def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def summarize(records: Sequence[LoopResult]) -> dict[str, Any]:
     """pass@1 and EFR before and after, and Table 2's counts."""
-    tested = [r for r in records if before(r).get("passed") is not None]
-    first_clean = sum(1 for r in records if not before(r)["blocking"])
-    clean_after = sum(1 for r in records if not after(r)["blocking"])
+    tested = [r for r in records if before(r).scores.get("passed") is not None]
+    first_clean = sum(1 for r in records if not before(r).blocking)
+    clean_after = sum(1 for r in records if not after(r).blocking)
     rounds: dict[str, int] = {}
     for record in records:
-        for attempt in record["rounds"]:
-            rounds[str(attempt["round"])] = rounds.get(str(attempt["round"]), 0) + 1
+        for attempt in record.attempts:
+            rounds[str(attempt.round)] = rounds.get(str(attempt.round), 0) + 1
     return {
-        "pass@1": before_after(tested, lambda attempt: bool(attempt["passed"])),
+        "pass@1": before_after(tested, lambda attempt: bool(attempt.scores["passed"])),
         "efr": before_after(records, error_free),
         "table2": {"first_attempt": first_clean, "after_patch": clean_after - first_clean,
                    "not_error_free": len(records) - clean_after},
@@ -76,7 +61,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def progress(records: Sequence[Mapping[str, Any]]) -> str:
+def progress(records: Sequence[LoopResult]) -> str:
     s = summarize(records)
     return f"pass@1 {arrow(s['pass@1'])} EFR {arrow(s['efr'])}"
 
@@ -103,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = RunConfig(benchmark=NAME, model=args.model or "default", feedback=args.feedback, t_max=args.t_max,
                        max_tokens=args.max_tokens)
     return runner.execute(NAME, args, argv, tasks, config=config, title="HumanEval",
-                          make_scorer=lambda: scorer(SandboxLimits(timeout_s=args.test_timeout)),
+                          make_scorer=lambda: unit_test_scorer(SandboxLimits(timeout_s=args.test_timeout)),
                           summarize=summarize, progress=progress, extra={"task_set": args.task_set})
 
 

@@ -51,11 +51,7 @@ and prints the set's time over the baseline's, and the baseline without
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -67,9 +63,11 @@ from secgen.analyzers import Source, default_registry
 from secgen.analyzers.registry import DEFAULT_ANALYZERS, AnalyzerRegistry
 from secgen.analyzers.bandit import BanditAnalyzer
 from secgen.analyzers.syntax import forget_trees
-from secgen.server.stats import percentile
+from secgen.bench.harness import (format_load, format_number, load_average, median, positive_int, progress,
+                                  publish, ratio)
 from secgen.engine.backend import Backend, BackendError, GenerationParams, collect, open_backend
 from secgen.engine.loop import LoopConfig, RepairLoop
+from secgen.engine.measure import machine_info, percentile
 from secgen.engine.prompts import FIM_STOPS
 
 RESULTS_DIR = Path("bench-results")
@@ -182,16 +180,6 @@ if __name__ == "__main__":
 '''
 
 
-def median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return numerator / denominator
-
-
 @dataclass(frozen=True, kw_only=True)
 class CaseTiming:
     """Every measurement for one completion case; seconds unless named ``_ms``."""
@@ -266,10 +254,6 @@ def build_report(cases: Sequence[CaseTiming], snippet_ms: Mapping[str, float], *
     }
 
 
-def _num(value: float | None, fmt: str) -> str:
-    return "-" if value is None else format(value, fmt)
-
-
 def format_report(report: Mapping) -> str:
     """The table and summary a person reads; every figure comes from ``report``."""
     analyzers = list(report["settings"]["analyzers"])
@@ -279,19 +263,23 @@ def format_report(report: Mapping) -> str:
     columns += ["repair s", "rounds", "repair/raw"] if repair else []
     rows = []
     for c in report["cases"]:
-        row = [c["name"], _num(c["raw_median_s"], ".3f"), _num(c["secgen_median_s"], ".3f"),
-               _num(c["secgen_vs_raw"], ".2f"), _num(c["raw_tokens"], "d"),
+        row = [c["name"], format_number(c["raw_median_s"], ".3f"), format_number(c["secgen_median_s"], ".3f"),
+               format_number(c["secgen_vs_raw"], ".2f"), format_number(c["raw_tokens"], "d"),
                {True: "yes", False: "no", None: "-"}[c["same_output"]]]
-        row += [_num(c["analyzer_ms"].get(a), ".1f") for a in analyzers] + [_num(c["analysis_vs_raw"], ".4f")]
+        row += [format_number(c["analyzer_ms"].get(a), ".1f") for a in analyzers]
+        row += [format_number(c["analysis_vs_raw"], ".4f")]
         if repair:
-            row += [_num(c["repair_median_s"], ".3f"), _num(c["repair_rounds"], "d"), _num(c["repair_vs_raw"], ".2f")]
+            row += [format_number(c["repair_median_s"], ".3f"), format_number(c["repair_rounds"], "d"),
+                    format_number(c["repair_vs_raw"], ".2f")]
         rows.append(row)
     s = report["summary"]
-    medians = ["median", _num(s["raw_median_s"], ".3f"), _num(s["secgen_median_s"], ".3f"),
-               _num(s["secgen_vs_raw"], ".2f"), "", ""] + [""] * len(analyzers) + [_num(s["analysis_vs_raw"], ".4f")]
-    medians += [_num(s["repair_median_s"], ".3f"), "", _num(s["repair_vs_raw"], ".2f")] if repair else []
+    medians = ["median", format_number(s["raw_median_s"], ".3f"), format_number(s["secgen_median_s"], ".3f"),
+               format_number(s["secgen_vs_raw"], ".2f"), "", ""] + [""] * len(analyzers)
+    medians += [format_number(s["analysis_vs_raw"], ".4f")]
+    if repair:
+        medians += [format_number(s["repair_median_s"], ".3f"), "", format_number(s["repair_vs_raw"], ".2f")]
     snippet = [f"{report['snippet']['lines']}-line module", "", "", "", "", ""]
-    snippet += [_num(report["snippet"]["analyzer_ms"].get(a), ".1f") for a in analyzers] + [""]
+    snippet += [format_number(report["snippet"]["analyzer_ms"].get(a), ".1f") for a in analyzers] + [""]
     snippet += ["", "", ""] if repair else []
     table = [columns, *rows, medians, snippet]
     widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
@@ -301,30 +289,24 @@ def format_report(report: Mapping) -> str:
     head = (f"secgen latency: {m.get('model_file')} ({m.get('baseline')}), max_tokens={st['max_tokens']}, "
             f"repeats={st['repeats']}, {m.get('cpu_count')} CPUs, {m.get('n_threads') or '?'} threads\n"
             f"model load {report['model_load_s']:.2f} s, warm-up {report['warmup_s']:.2f} s (both excluded); "
-            f"load average {_load(m.get('load_average_before'))} before, {_load(m.get('load_average_after'))} after\n")
-    summary = (f"summary: raw {_num(s['raw_median_s'], '.3f')} s, secgen {_num(s['secgen_median_s'], '.3f')} s, "
-               f"secgen/raw {_num(s['secgen_vs_raw'], '.2f')} (median per case "
-               f"{_num(s['median_case_secgen_vs_raw'], '.2f')}); analysis {_num(s['analysis_median_ms'], '.1f')} ms "
-               f"= {_num(s['analysis_vs_raw'], '.4f')} x raw")
+            f"load average {format_load(m.get('load_average_before'))} before, "
+            f"{format_load(m.get('load_average_after'))} after\n")
+    summary = (f"summary: raw {format_number(s['raw_median_s'], '.3f')} s, "
+               f"secgen {format_number(s['secgen_median_s'], '.3f')} s, "
+               f"secgen/raw {format_number(s['secgen_vs_raw'], '.2f')} (median per case "
+               f"{format_number(s['median_case_secgen_vs_raw'], '.2f')}); "
+               f"analysis {format_number(s['analysis_median_ms'], '.1f')} ms "
+               f"= {format_number(s['analysis_vs_raw'], '.4f')} x raw")
     if repair:
-        summary += f"; full loop {_num(s['repair_median_s'], '.3f')} s = {_num(s['repair_vs_raw'], '.2f')} x raw"
+        summary += (f"; full loop {format_number(s['repair_median_s'], '.3f')} s "
+                    f"= {format_number(s['repair_vs_raw'], '.2f')} x raw")
     failures = "".join(f"\nanalyzer {n} unavailable: {why}" for n, why in report.get("analyzer_failures", {}).items())
     return head + "\n" + "\n".join(lines) + "\n\n" + summary + failures
-
-
-def _load(value: Sequence[float] | None) -> str:
-    return "?" if not value else f"{value[0]:.2f}"
 
 
 def default_out_path(now: datetime | None = None) -> Path:
     now = now or datetime.now(timezone.utc)
     return RESULTS_DIR / f"latency-{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}.json"
-
-
-def write_report(report: Mapping, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 # -- measuring ---------------------------------------------------------------------
@@ -439,40 +421,16 @@ class LatencyRun:
                           repair_stop=None if repair is None else repair.stop_reason)
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def _load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
-
-
-def machine_info(backend: Backend, load_before: list[float] | None = None) -> dict:
-    """The machine, the model and the CPU load (another process on the CPU slows both paths)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        llama_version = version("llama-cpp-python")
-    except PackageNotFoundError:
-        llama_version = None
+def backend_machine_info(backend: Backend, load_before: list[float] | None = None) -> dict:
+    """The machine and model file (:func:`secgen.engine.measure.machine_info`), the backend, and the CPU load
+    before and after the run (another process on the CPU slows both paths)."""
     llm = _llama(backend)
-    model_path = getattr(backend, "model_path", None)
-    return {
-        "cpu_count": os.cpu_count(), "platform": platform.platform(), "machine": platform.machine(),
-        "python": platform.python_version(), "llama_cpp_python": llama_version,
-        "backend": backend.name, "model_file": Path(model_path).name if model_path else backend.name,
+    info = machine_info(getattr(backend, "model_path", None))
+    return info | {
+        "backend": backend.name, "model_file": info["model_file"] or backend.name,
         "n_threads": getattr(llm, "n_threads", None),
         "baseline": "llama.cpp create_completion" if llm is not None else "backend.fim",
-        "secgen_commit": _git_commit(),
-        "load_average_before": load_before, "load_average_after": _load_average(),
+        "load_average_before": load_before, "load_average_after": load_average(),
     }
 
 
@@ -484,8 +442,8 @@ def make_parser() -> argparse.ArgumentParser:
                                      epilog="examples:\n" + __doc__.rsplit("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="model spec (default: the catalog's default model)")
-    parser.add_argument("--max-tokens", type=_positive, default=64, help="tokens per generation, both paths (64)")
-    parser.add_argument("--repeats", type=_positive, default=3, help="timed runs per case; medians are reported (3)")
+    parser.add_argument("--max-tokens", type=positive_int, default=64, help="tokens per generation, both paths (64)")
+    parser.add_argument("--repeats", type=positive_int, default=3, help="timed runs per case; medians are reported (3)")
     parser.add_argument("--with-repair", action="store_true", help="also time the full loop (t_max=3)")
     parser.add_argument("--prompt", action="append", choices=[c.name for c in CASES], dest="prompts",
                         help="run only this case (repeatable; default: all)")
@@ -493,41 +451,30 @@ def make_parser() -> argparse.ArgumentParser:
                         help="JSON results file (default: bench-results/latency-<UTC timestamp>.json)")
     parser.add_argument("--analyzers-only", action="store_true",
                         help="no model: the default Python analyzers' p50/p95 per snippet size (10-200 lines)")
-    parser.add_argument("--samples", type=_positive, default=20,
+    parser.add_argument("--samples", type=positive_int, default=20,
                         help="with --analyzers-only: snippets per size (20); each is timed --repeats times")
     return parser
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def run(args: argparse.Namespace, backend: Backend, model_load_s: float) -> dict:
     cases = [c for c in CASES if not args.prompts or c.name in args.prompts]
-    load_before = _load_average()
+    load_before = load_average()
     bench = LatencyRun(backend=backend, registry=default_registry(), max_tokens=args.max_tokens,
                        repeats=args.repeats, with_repair=args.with_repair)
-    _progress("warming up (first call, analyzer imports)...")
+    progress("warming up (first call, analyzer imports)...")
     warmup_s = bench.warm_up(cases[0])
     timings = []
     for i, case in enumerate(cases, start=1):
         t = bench.measure(case)
         timings.append(t)
-        _progress(f"[{i}/{len(cases)}] {case.name}: raw {t.raw_median:.3f} s, secgen {t.secgen_median:.3f} s, "
-                  f"analysis {t.analysis_ms:.1f} ms" + (f", full loop {median(t.repair_s):.3f} s, "
-                                                         f"repair rounds: {t.repair_rounds}" if t.repair_s else ""))
+        progress(f"[{i}/{len(cases)}] {case.name}: raw {t.raw_median:.3f} s, secgen {t.secgen_median:.3f} s, "
+                 f"analysis {t.analysis_ms:.1f} ms" + (f", full loop {median(t.repair_s):.3f} s, "
+                                                        f"repair rounds: {t.repair_rounds}" if t.repair_s else ""))
     snippet_ms = time_analyzers(bench.registry, bench.analyzers, SNIPPET, args.repeats)
     failures = {n: bench.registry.problem(n) for n in bench.analyzers if bench.registry.get(n) is None}
     settings = {"max_tokens": args.max_tokens, "repeats": args.repeats, "with_repair": args.with_repair,
                 "analyzers": list(bench.analyzers), "cases": [c.name for c in cases], "temperature": 0.0}
-    return build_report(timings, snippet_ms, machine=machine_info(backend, load_before), settings=settings,
+    return build_report(timings, snippet_ms, machine=backend_machine_info(backend, load_before), settings=settings,
                         model_load_s=model_load_s, warmup_s=warmup_s, analyzer_failures=failures)
 
 
@@ -643,8 +590,8 @@ def main_analyzers(args: argparse.Namespace) -> int:
     from secgen.bench.flows import load_corpus
 
     pool = [f.text for f in load_corpus()]
-    _progress(f"timing the default Python analyzers on {len(SIZES)} snippet sizes "
-              f"({args.samples} snippets x {args.repeats} runs each)...")
+    progress(f"timing the default Python analyzers on {len(SIZES)} snippet sizes "
+             f"({args.samples} snippets x {args.repeats} runs each)...")
     names = list(DEFAULT_ANALYZERS)
     # The baseline: the same analyzers as before the shared parse, each parsing the text itself, Bandit
     # visiting every node with its own visitor (secgen.analyzers.bandit's module docstring).
@@ -654,8 +601,7 @@ def main_analyzers(args: argparse.Namespace) -> int:
     result = analyzer_sizes(default_registry(), names, pool, samples=args.samples, repeats=args.repeats,
                             baseline=baseline, newest="dataflow")
     report = {"kind": "analyzers", "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
-                          "load_average": _load_average()}, **result}
+              "machine": {**machine_info(), "load_average": load_average()}, **result}
     out = args.out or RESULTS_DIR / f"latency-analyzers-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
     return publish(report, format_sizes(result), out, prog="secgen bench latency")
 
@@ -664,7 +610,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if args.analyzers_only:
         return main_analyzers(args)
-    _progress("loading model...")
+    progress("loading model...")
     try:
         model_load_s, backend = _timed(open_backend, args.model)
     except BackendError as exc:
@@ -679,18 +625,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         backend.close()
     return publish(report, format_report(report), args.out or default_out_path(), prog="secgen bench latency")
-
-
-def publish(report: Mapping, table: str, out: Path, *, prog: str) -> int:
-    """Print the table, write the JSON report, and return the exit status (2 when it cannot be written)."""
-    print(table)
-    try:
-        write_report(report, out)
-    except OSError as exc:
-        print(f"{prog}: error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {out}")
-    return 0
 
 
 if __name__ == "__main__":

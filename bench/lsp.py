@@ -71,11 +71,12 @@ from pygls.lsp.client import LanguageClient
 from secgen import __version__
 from secgen.analyzers import Source, default_registry
 from secgen.analyzers.registry import DEFAULT_ANALYZERS
-from secgen.bench.latency import (CASES, publish, RESULTS_DIR, SNIPPET, CompletionCase, _load, _load_average, _num,
-                                  _positive, _progress, machine_info, median, ratio)
+from secgen.bench.harness import (format_load, format_number, load_average, median, positive_int, progress, publish,
+                                  ratio)
+from secgen.bench.latency import CASES, RESULTS_DIR, SNIPPET, CompletionCase, backend_machine_info
 from secgen.engine.backend import Backend, BackendError, GenerationParams, collect, open_backend
 from secgen.engine.catalog import ModelError, resolve_spec
-from secgen.server.stats import percentile
+from secgen.engine.measure import percentile
 from secgen.engine.postprocess import postprocess
 from secgen.engine.prompts import FIM_STOPS
 
@@ -163,13 +164,13 @@ def format_report(report: Mapping) -> str:
     """The table and summary a person reads; every figure comes from ``report``."""
     columns = ["case", "bare p50 s", "bare p95 s", "server p50 s", "server p95 s", "server/bare", "chunks", "same"]
     same = {True: "yes", False: "NO", None: "-"}
-    rows = [[c["name"], _num(c["bare_p50_s"], ".3f"), _num(c["bare_p95_s"], ".3f"), _num(c["server_p50_s"], ".3f"),
-             _num(c["server_p95_s"], ".3f"), _num(c["server_vs_bare"], ".3f"), _num(c["chunks"], "d"),
-             same[c["same_output"]]] for c in report["cases"]]
+    rows = [[c["name"], *(format_number(c[key], ".3f") for key in ("bare_p50_s", "bare_p95_s", "server_p50_s",
+                                                                   "server_p95_s", "server_vs_bare")),
+             format_number(c["chunks"], "d"), same[c["same_output"]]] for c in report["cases"]]
     s = report["summary"]
-    rows.append(["median", _num(s["bare_p50_s"], ".3f"), _num(s["bare_p95_s"], ".3f"), _num(s["server_p50_s"], ".3f"),
-                 _num(s["server_p95_s"], ".3f"), _num(s["server_vs_bare_p50"], ".3f"), "",
-                 f"{s['same_output_cases']}/{s['cases']}"])
+    rows.append(["median", *(format_number(s[key], ".3f") for key in ("bare_p50_s", "bare_p95_s", "server_p50_s",
+                                                                      "server_p95_s", "server_vs_bare_p50")),
+                 "", f"{s['same_output_cases']}/{s['cases']}"])
     table = [columns, *rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(columns))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
@@ -181,17 +182,22 @@ def format_report(report: Mapping) -> str:
             f"excluded: bare model load {ld['bare_model_load_s']:.2f} s, server start + load "
             f"{ld['server_ready_s']:.2f} s ({ld.get('lost_polls', 0)} secgen/stats answers lost to the load), "
             f"warm-up {report['warmup_s']:.2f} s; load average "
-            f"{_load(m.get('load_average_before'))} before, {_load(m.get('load_average_after'))} after\n")
+            f"{format_load(m.get('load_average_before'))} before, {format_load(m.get('load_average_after'))} after\n")
     diag = (f"diagnostics: {d['lines']}-line module, debounceMs={d['debounce_ms']}, {d['edits']} edits: "
-            f"didChange -> publishDiagnostics p50 {_num(d['p50_ms'], '.1f')} ms, p95 {_num(d['p95_ms'], '.1f')} ms; "
-            f"same analyzers in-process p50 {_num(d['analysis_p50_ms'], '.1f')} ms, p95 "
-            f"{_num(d['analysis_p95_ms'], '.1f')} ms; didOpen -> publishDiagnostics {_num(d['open_ms'], '.1f')} ms")
+            f"didChange -> publishDiagnostics p50 {format_number(d['p50_ms'], '.1f')} ms, "
+            f"p95 {format_number(d['p95_ms'], '.1f')} ms; "
+            f"same analyzers in-process p50 {format_number(d['analysis_p50_ms'], '.1f')} ms, p95 "
+            f"{format_number(d['analysis_p95_ms'], '.1f')} ms; "
+            f"didOpen -> publishDiagnostics {format_number(d['open_ms'], '.1f')} ms")
     verdict = {True: "met", False: "NOT met", None: "-"}[s["within_target"]]
-    summary = (f"summary: completion p50 server {_num(s['server_p50_s'], '.3f')} s vs bare "
-               f"{_num(s['bare_p50_s'], '.3f')} s = {_num(s['server_vs_bare_p50'], '.3f')} (target < "
-               f"{s['target']:.2f}: {verdict}); p95 {_num(s['server_vs_bare_p95'], '.3f')}; median per case "
-               f"{_num(s['median_case_server_vs_bare'], '.3f')}; same tokens {s['same_output_cases']}/{s['cases']}; "
-               f"diagnostics p50 {_num(d['p50_ms'], '.1f')} ms = {_num(d['p50_vs_analysis'], '.2f')} x in-process")
+    summary = (f"summary: completion p50 server {format_number(s['server_p50_s'], '.3f')} s vs bare "
+               f"{format_number(s['bare_p50_s'], '.3f')} s = {format_number(s['server_vs_bare_p50'], '.3f')} "
+               f"(target < "
+               f"{s['target']:.2f}: {verdict}); p95 {format_number(s['server_vs_bare_p95'], '.3f')}; median per case "
+               f"{format_number(s['median_case_server_vs_bare'], '.3f')}; "
+               f"same tokens {s['same_output_cases']}/{s['cases']}; "
+               f"diagnostics p50 {format_number(d['p50_ms'], '.1f')} ms "
+               f"= {format_number(d['p50_vs_analysis'], '.2f')} x in-process")
     stages = report.get("server_stats", {})
     inside = ", ".join(f"{stage} p50 {stages[stage]['p50_ms']:.1f} ms" for stage in ("completion", "generation",
                                                                                      "analysis") if stage in stages)
@@ -251,7 +257,7 @@ class ScriptedEditor:
 
         @self.client.feature(types.WINDOW_SHOW_MESSAGE)
         def shown(params: types.ShowMessageParams):
-            _progress(f"server: {params.message}")
+            progress(f"server: {params.message}")
 
         @self.client.feature(types.WINDOW_LOG_MESSAGE)
         def logged(params: types.LogMessageParams):
@@ -289,7 +295,7 @@ class ScriptedEditor:
 
     async def start_ready(self, settings: dict) -> tuple[dict, float]:
         """Start the server with ``settings`` and wait for its model: (its ``model`` entry, seconds taken)."""
-        _progress("starting the server and loading its model...")
+        progress("starting the server and loading its model...")
         started = time.perf_counter()
         await self.start(settings)
         model = await self.wait_until_ready()
@@ -456,8 +462,8 @@ class LspRun:
                 bare, server = await self.pair(case, f"file:///secgen-bench/r{r}/{case.name}.py",
                                                server_first=(r + i) % 2 == 1)
                 runs[case.name].append((bare, server))
-                _progress(f"[{r + 1}/{self.repeats}] {case.name}: bare {bare[0]:.3f} s, server {server[0]:.3f} s"
-                          + ("" if bare[1] == server[1] else " (different text)"))
+                progress(f"[{r + 1}/{self.repeats}] {case.name}: bare {bare[0]:.3f} s, server {server[0]:.3f} s"
+                         + ("" if bare[1] == server[1] else " (different text)"))
         return [CaseTiming(name=name, bare_s=tuple(b[0] for b, _ in pairs), server_s=tuple(s[0] for _, s in pairs),
                            chunks=pairs[-1][0][2], same_output=all(b[1] == s[1] for b, s in pairs),
                            suggestion=pairs[-1][1][1], bare_suggestion=pairs[-1][0][1])
@@ -490,19 +496,19 @@ def server_settings(args: argparse.Namespace, *, debounce_ms: int = 0) -> dict:
 
 
 async def run(args: argparse.Namespace, backend: Backend, bare_load_s: float) -> dict:
-    load_before = _load_average()
+    load_before = load_average()
     settings = server_settings(args)
     editor = ScriptedEditor()
     bench = LspRun(backend=backend, editor=editor, max_tokens=args.max_tokens, repeats=args.repeats,
                    edits=args.edits)
     try:
         model, ready_s = await editor.start_ready(settings)
-        _progress(f"server ready in {ready_s:.2f} s ({model['name']}); warming up both paths...")
+        progress(f"server ready in {ready_s:.2f} s ({model['name']}); warming up both paths...")
         started = time.perf_counter()
         await bench.pair(WARMUP, "file:///secgen-bench/warm-up.py", server_first=False)
         warmup_s = time.perf_counter() - started
         timings = await bench.completions(CASES)
-        _progress(f"diagnostics: {args.edits} edits...")
+        progress(f"diagnostics: {args.edits} edits...")
         diagnostics = await bench.diagnostics(settings["debounceMs"])
         stats = await editor.stats()
     finally:
@@ -510,7 +516,7 @@ async def run(args: argparse.Namespace, backend: Backend, bare_load_s: float) ->
     run_settings = {"max_tokens": args.max_tokens, "repeats": args.repeats, "edits": args.edits, "t_max": 0,
                     "temperature": 0.0, "typed_chars": TYPED_CHARS, "cases": [c.name for c in CASES],
                     "initialization_options": settings}
-    machine = {**machine_info(backend, load_before), "baseline": "backend.fim", "server_model": model["name"]}
+    machine = {**backend_machine_info(backend, load_before), "baseline": "backend.fim", "server_model": model["name"]}
     return build_report(timings, diagnostics, machine=machine, settings=run_settings,
                         load={"bare_model_load_s": bare_load_s, "server_ready_s": ready_s,
                               "lost_polls": editor.lost_polls}, warmup_s=warmup_s,
@@ -525,9 +531,9 @@ def make_parser() -> argparse.ArgumentParser:
                                      epilog="examples:\n" + __doc__.rsplit("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="model spec (default: the catalog's default model)")
-    parser.add_argument("--max-tokens", type=_positive, default=64, help="tokens per generation, both paths (64)")
-    parser.add_argument("--repeats", type=_positive, default=3, help="timed requests per case and path (3)")
-    parser.add_argument("--edits", type=_positive, default=20, help="edits timed to their diagnostics (20)")
+    parser.add_argument("--max-tokens", type=positive_int, default=64, help="tokens per generation, both paths (64)")
+    parser.add_argument("--repeats", type=positive_int, default=3, help="timed requests per case and path (3)")
+    parser.add_argument("--edits", type=positive_int, default=20, help="edits timed to their diagnostics (20)")
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON results file (default: bench-results/lsp-<UTC timestamp>.json)")
     return parser
@@ -547,7 +553,7 @@ def _open_bare(spec: str | None) -> tuple[float, Backend]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    _progress("loading the model in this process (the baseline)...")
+    progress("loading the model in this process (the baseline)...")
     try:
         bare_load_s, backend = _open_bare(args.model)
     except BackendError as exc:

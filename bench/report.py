@@ -342,6 +342,9 @@ def machine_line(pairs: Iterable[tuple[str, Any]]) -> str:
     machine = dict(pairs)
     known = dict(MACHINE_FIELDS)
     parts = [fmt.format(machine[k]) for k, fmt in MACHINE_FIELDS if machine.get(k) not in (None, "")]
+    flags = machine.get("cpu_flags")
+    if isinstance(flags, Mapping):  # machine_info's {avx2, avx512, amx}: the extensions llama.cpp's speed depends on
+        parts.append("flags " + (" ".join(name for name, on in flags.items() if on) or "none of " + "/".join(flags)))
     parts += [f"{k} {v}" for k, v in machine.items()
               if k not in known and v not in (None, "") and isinstance(v, (str, int, float, bool))]
     return ", ".join(parts) or DASH

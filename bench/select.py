@@ -18,32 +18,24 @@ first attempt had a blocking finding in at least ``--min-runs`` of the runs
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from secgen.bench.tasks import Task, TaskError, load_tasks, write_task_file
+from secgen.engine.record import RecordError, read_results
+from secgen.engine.tasks import Task, TaskError, load_tasks, write_task_file
 
 
 def flagged_first(results: Path) -> tuple[set[str], set[str]]:
     """The task ids whose first attempt had a blocking finding, and all task ids, in one results file."""
-    flagged, seen = set(), set()
     try:
-        lines = Path(results).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise TaskError(f"cannot read {results}: {exc.strerror or exc}") from None
-    for number, line in enumerate(lines[1:], 2):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            if number == len(lines):  # an interrupted run's last line
-                break
-            raise TaskError(f"{results}:{number}: not JSON") from None
-        seen.add(record["task_id"])
-        if record["rounds"] and record["rounds"][0]["blocking"]:
-            flagged.add(record["task_id"])
-    return flagged, seen
+        run = read_results(results)
+    except RecordError as exc:
+        raise TaskError(str(exc)) from None
+    if run.unreadable:
+        print(f"warning: {results}: {run.unreadable} line(s) that are not task records skipped", file=sys.stderr)
+    seen = {r.task_id for r in run.results}
+    return {r.task_id for r in run.results if r.attempts and r.first.blocking}, seen
 
 
 def hard_tasks(tasks: Sequence[Task], runs: Iterable[tuple[set[str], set[str]]], *, min_runs: int = 1) -> list[Task]:

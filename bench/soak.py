@@ -53,8 +53,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import re
 import sys
@@ -67,10 +65,12 @@ from typing import Mapping, Sequence
 
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 
-from secgen.bench.latency import SNIPPET, _git_commit, _load_average, _positive, _progress, publish
+from secgen.bench.harness import load_average, positive_int, progress, publish
+from secgen.bench.latency import SNIPPET
 from secgen.bench.lsp import ScriptedEditor, ServerFailed
 from secgen.bench.processes import Sample, running, take_sample
 from secgen.engine.catalog import ModelError, inspect_model_file, resolve_spec
+from secgen.engine.measure import machine_info
 
 RESULTS_DIR = Path("docs/results/runs")
 ANSWER_DEADLINE_S = 300.0  # a completion on the real model takes seconds
@@ -289,8 +289,8 @@ class SoakRun:
             await self.request(number, sample)
             if sample:
                 t, s = self.tally, self.samples[-1]
-                _progress(f"[{number}/{self.requests}] answered {t.answered}, cancelled {t.cancelled}, errors "
-                          f"{t.errors}, unanswered {t.unanswered}; {s.rss_bytes / 2**20:.1f} MiB, {s.threads} threads")
+                progress(f"[{number}/{self.requests}] answered {t.answered}, cancelled {t.cancelled}, errors "
+                         f"{t.errors}, unanswered {t.unanswered}; {s.rss_bytes / 2**20:.1f} MiB, {s.threads} threads")
         await self.drain()
 
 
@@ -378,29 +378,21 @@ def default_out_path(model: str, now: datetime | None = None) -> Path:
     return RESULTS_DIR / f"soak-{label}-{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}.json"
 
 
-def machine_info(model: Mapping, spec: str, load_before: list[float] | None) -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        llama = version("llama-cpp-python")
-    except PackageNotFoundError:
-        llama = None
+def server_machine_info(model: Mapping, spec: str, load_before: list[float] | None) -> dict:
+    """The machine and model file (:func:`secgen.engine.measure.machine_info`), the model the server loaded, and
+    the CPU load before and after the run."""
     try:
         path = resolve_spec(spec).path
-        model_bytes = path.stat().st_size if path is not None and path.suffix == ".gguf" else None
     except (ModelError, OSError):
-        model_bytes = None
-    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
-    total = re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.M)
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "memory_total_bytes": int(total.group(1)) * 1024 if total else None, "llama_cpp_python": llama,
-            "model": "fake (the built-in script)" if spec.startswith("fake:") else model.get("name") or spec, "model_file_bytes": model_bytes, "secgen_commit": _git_commit(),
-            "load_average_before": load_before, "load_average_after": _load_average()}
+        path = None
+    info = machine_info(path if path is not None and path.suffix == ".gguf" else None)
+    name = "fake (the built-in script)" if spec.startswith("fake:") else model.get("name") or spec
+    return info | {"model": name, "load_average_before": load_before, "load_average_after": load_average()}
 
 
 async def soak(args: argparse.Namespace, spec: str) -> dict:
     """Start the server, run the requests, stop it, check what is left; the report."""
-    load_before = _load_average()
+    load_before = load_average()
     rng = random.Random(args.seed)
     editor = ScriptedEditor()
     run = SoakRun(editor=editor, typist=Typist(DOCUMENT, len(DOCUMENT_HEAD), rng), rng=rng,
@@ -408,7 +400,7 @@ async def soak(args: argparse.Namespace, spec: str) -> dict:
     options = {"model": spec}
     try:
         model, ready_s = await editor.start_ready(options)
-        _progress(f"server ready in {ready_s:.1f} s ({model['name']}); {args.requests} requests...")
+        progress(f"server ready in {ready_s:.1f} s ({model['name']}); {args.requests} requests...")
         started = time.perf_counter()
         await run.run()
         run_s = time.perf_counter() - started
@@ -418,7 +410,7 @@ async def soak(args: argparse.Namespace, spec: str) -> dict:
     settings = {"requests": args.requests, "model": args.model, "cancel": args.cancel, "seed": args.seed,
                 "answer_deadline_s": ANSWER_DEADLINE_S, "initialization_options": options,
                 "fake_script": FAKE_SCRIPT if args.model == "fake" else None}
-    return build_report(run, machine=machine_info(model, spec, load_before), settings=settings,
+    return build_report(run, machine=server_machine_info(model, spec, load_before), settings=settings,
                         timings={"server_ready_s": ready_s, "run_s": run_s}, server_counts=stats.get("counts", {}),
                         exited_cleanly=exited, left_after_exit=running(sorted(run.seen)))
 
@@ -437,7 +429,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="secgen bench soak", description=__doc__.split("\n\n")[0],
                                      epilog="examples:\n" + __doc__.rsplit("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=_positive, default=1000, help="inline completions to send (1000)")
+    parser.add_argument("--requests", type=positive_int, default=1000, help="inline completions to send (1000)")
     parser.add_argument("--model", default="fake",
                         help="fake (the built-in scripted model, the default), or a model spec: 0.5b, default, ...")
     parser.add_argument("--cancel", type=_fraction, default=0.7,

@@ -80,8 +80,8 @@ class RegionTask:
         code, found = (previous.text, previous.blocking) if previous else (textwrap.dedent(self.original), self.findings)
         messages = prompts.repair_messages(FIX_TASK.format(language=self.language), code, found, self.language)
         params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
-        gen = collect(backend.chat(messages, params, cancel), until=prompts.has_closed_block)
-        return prompts.render_messages(messages), gen.text, gen.cancelled
+        return prompts.render_messages(messages), collect(backend.chat(messages, params, cancel),
+                                                          until=prompts.has_closed_block)
 
     def candidate(self, raw):
         code = prompts.extract_code(raw, self.language)

@@ -10,7 +10,7 @@ Choices that are not obvious:
 * **No extra buffer types by default.** On CPUs with Intel AMX, llama.cpp's AMX
   buffer type crashes on the first decode (llama.cpp #20824). llama-cpp-python
   does not expose ``use_extra_bufts``, so the model parameters are adjusted as
-  llama-cpp-python builds them (see :func:`_model_params_without_extra_bufts`).
+  llama-cpp-python builds them (see :func:`model_params_without_extra_bufts`).
   ``extra_buffer_types=True`` turns them back on.
 * **One lock around the model; a newer request interrupts the one in flight.**
   An editor only wants the latest completion.
@@ -45,7 +45,7 @@ _params_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _model_params_without_extra_bufts(enabled: bool):
+def model_params_without_extra_bufts(enabled: bool):
     """While a ``Llama`` is constructed, hand it model params with ``use_extra_bufts`` set as asked."""
     import llama_cpp.llama_cpp as lib
 
@@ -85,7 +85,7 @@ class LlamaBackend:
         from jinja2 import TemplateError
 
         try:
-            with _model_params_without_extra_bufts(extra_buffer_types):
+            with model_params_without_extra_bufts(extra_buffer_types):
                 self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
                                  verbose=verbose)
         except (ValueError, RuntimeError, OSError, TemplateError) as exc:

@@ -13,9 +13,11 @@ model is asked again with the analyzers' messages. The loop stops when
   or stalls; the attempts so far are kept). A failure in the first round has
   nothing to keep: its ``BackendError`` goes to the caller.
 
-It returns the best attempt (fewest blocking, then fewest findings, then the
-earliest) and every attempt, with its prompt, text and findings: training
-turns those histories into preference pairs.
+It returns a :class:`~secgen.engine.record.LoopResult`: the best attempt (fewest
+blocking, then fewest findings, then the earliest) and every attempt, with how
+it was made, its prompt, text, findings, tokens and timings. That one record is
+what the server shows, benchmarks score and training pairs (see
+:mod:`secgen.engine.record`).
 
 Two kinds of task share the loop:
 
@@ -34,88 +36,22 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Protocol, Sequence
 
-from secgen.analyzers import AnalyzerRegistry, Finding, SeverityPolicy, Source, default_registry
-from secgen.analyzers.registry import DEFAULT_ANALYZERS
+from secgen.analyzers import AnalyzerRegistry, Finding, Source, default_registry
 from secgen.engine import prompts
-from secgen.engine.backend import Backend, BackendError, CancelToken, GenerationParams, collect
+from secgen.engine.backend import Backend, BackendError, CancelToken, Generation, GenerationParams, collect
+from secgen.engine.config import LoopConfig
 from secgen.engine.postprocess import postprocess
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoopConfig:
-    t_max: int = 3
-    time_budget_s: float | None = 120.0
-    analyzers: tuple[str, ...] = DEFAULT_ANALYZERS
-    policy: SeverityPolicy = field(default_factory=SeverityPolicy)
-    params: GenerationParams = field(default_factory=GenerationParams)
-    include_slow: bool = False  # run "slow" analyzers too (icd-semgrep, svace, ...): not per keystroke
-
-
-@dataclass(frozen=True, kw_only=True)
-class Attempt:
-    round: int  # 0 is the first generation, 1.. are repairs
-    prompt: str  # the prompt as sent (chat turns rendered as "role: content")
-    raw: str  # the model's raw answer
-    text: str  # the code this attempt proposes ("" when nothing usable)
-    findings: tuple[Finding, ...]
-    blocking: tuple[Finding, ...]
-    seconds: float
-    generation_s: float = 0.0  # waiting for the model
-    analysis_s: float = 0.0  # post-processing and analyzers
-
-    def to_dict(self) -> dict:
-        return {
-            "round": self.round,
-            "prompt": self.prompt,
-            "raw": self.raw,
-            "text": self.text,
-            "findings": [f.to_dict() for f in self.findings],
-            "blocking": len(self.blocking),
-            "seconds": round(self.seconds, 4),
-            "generation_s": round(self.generation_s, 4),
-            "analysis_s": round(self.analysis_s, 4),
-        }
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoopResult:
-    best: Attempt | None
-    attempts: tuple[Attempt, ...]
-    stop_reason: str
-    analyzer_failures: dict[str, str] = field(default_factory=dict)
-    model_error: str | None = None  # why a repair round's generation failed (stop_reason "model_failed")
-
-    @property
-    def clean(self) -> bool:
-        return self.best is not None and not self.best.blocking
-
-    @property
-    def text(self) -> str:
-        return self.best.text if self.best else ""
-
-    @property
-    def residual(self) -> tuple[Finding, ...]:
-        return self.best.findings if self.best else ()
-
-    def to_dict(self) -> dict:
-        return {
-            "text": self.text,
-            "clean": self.clean,
-            "stop_reason": self.stop_reason,
-            "best_round": None if self.best is None else self.best.round,
-            "residual": [f.to_dict() for f in self.residual],
-            "attempts": [a.to_dict() for a in self.attempts],
-            "analyzer_failures": self.analyzer_failures,
-            **({"model_error": self.model_error} if self.model_error else {}),
-        }
+from secgen.engine.record import FIRST, REPAIR, Attempt, LoopResult
 
 
 class RepairTask(Protocol):
     """What differs between generation and completion; the loop does the rest."""
 
+    language: str
+
     def ask(self, backend: Backend, params: GenerationParams, cancel: CancelToken,
-            previous: Attempt | None) -> tuple[str, str, bool]:
-        """Return (prompt, raw answer, cancelled) for the first try or a repair of ``previous``."""
+            previous: Attempt | None) -> tuple[str, Generation]:
+        """Return (the prompt as sent, the model's answer) for the first try or a repair of ``previous``."""
         ...
 
     def candidate(self, raw: str) -> str | None: ...
@@ -144,8 +80,8 @@ class GenerationTask:
         else:
             messages = prompts.repair_messages(self.description, previous.text, previous.blocking, self.language)
         params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
-        gen = collect(backend.chat(messages, params, cancel), until=prompts.has_closed_block)
-        return prompts.render_messages(messages), gen.text, gen.cancelled
+        return prompts.render_messages(messages), collect(backend.chat(messages, params, cancel),
+                                                          until=prompts.has_closed_block)
 
     def candidate(self, raw):
         code = prompts.extract_code(raw, self.language)
@@ -193,8 +129,7 @@ class CompletionTask:
         if previous is not None and previous.text:
             prefix = prompts.repair_fim_prefix(self.prefix, previous.blocking, self.language)
         params = replace(params, stop=params.stop or prompts.FIM_STOPS)
-        gen = collect(backend.fim(prefix, self.suffix, params, cancel))
-        return prompts.fim_prompt(prefix, self.suffix), gen.text, gen.cancelled
+        return prompts.fim_prompt(prefix, self.suffix), collect(backend.fim(prefix, self.suffix, params, cancel))
 
     def candidate(self, raw):
         return postprocess(raw, self.prefix, self.suffix, language=self.language)
@@ -305,7 +240,7 @@ class RepairLoop:
         if best is not None and not best.text:
             best = None
         return LoopResult(best=best, attempts=tuple(attempts), stop_reason=stop, analyzer_failures=dict(self.failures),
-                          model_error=model_error)
+                          model_error=model_error, language=task.language, seconds=time.monotonic() - started)
 
     def _out_of_time(self, started: float) -> bool:
         budget = self.config.time_budget_s
@@ -315,16 +250,17 @@ class RepairLoop:
                  cancel: CancelToken) -> tuple[Attempt | None, str | None]:
         """One generate-and-analyze step; the second value is a stop reason, if any."""
         t0 = time.perf_counter()
-        prompt, raw, cancelled = task.ask(self.backend, self.config.params, cancel, previous)
-        if cancelled or cancel.cancelled:
+        prompt, answer = task.ask(self.backend, self.config.params, cancel, previous)
+        if answer.cancelled or cancel.cancelled:
             return None, "cancelled"
         t1 = time.perf_counter()
-        text = task.candidate(raw)
+        text = task.candidate(answer.text)
         findings = tuple(task.check(text, self)) if text else ()
         t2 = time.perf_counter()
-        attempt = Attempt(round=round_no, prompt=prompt, raw=raw, text=text or "", findings=findings,
-                          blocking=tuple(self.config.policy.blocking(findings)), seconds=t2 - t0,
-                          generation_s=t1 - t0, analysis_s=t2 - t1)
+        attempt = Attempt(round=round_no, origin=FIRST if previous is None else REPAIR, prompt=prompt,
+                          raw=answer.text, text=text or "", findings=findings,
+                          blocking=tuple(self.config.policy.blocking(findings)), tokens=len(answer.chunks),
+                          seconds=t2 - t0, generation_s=t1 - t0, analysis_s=t2 - t1)
         if not text:
             return attempt, "empty" if previous is None else "no_progress"
         if not attempt.blocking:

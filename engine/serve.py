@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from secgen.engine.backend import BackendError
-from secgen.engine.llama import _model_params_without_extra_bufts
+from secgen.engine.llama import model_params_without_extra_bufts
 
 
 def serve(model_path: Path, *, host: str = "127.0.0.1", port: int = 8000, n_ctx: int = 4096,
@@ -29,7 +29,7 @@ def serve(model_path: Path, *, host: str = "127.0.0.1", port: int = 8000, n_ctx:
     model = ModelSettings(model=str(model_path), n_ctx=n_ctx, verbose=False,
                           n_threads=n_threads or os.cpu_count() or 1)
     try:
-        with _model_params_without_extra_bufts(extra_buffer_types):
+        with model_params_without_extra_bufts(extra_buffer_types):
             app = create_app(server_settings=ServerSettings(host=host, port=port), model_settings=[model])
     except (ValueError, RuntimeError, OSError) as exc:
         raise BackendError(f"cannot load model {model_path}: {exc}; if the file is damaged, replace it "

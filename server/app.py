@@ -42,14 +42,15 @@ from pygls.workspace import TextDocument
 
 from secgen import __version__
 from secgen.analyzers import Finding, default_registry
-from secgen.engine.backend import Backend, BackendError, GenerationParams, open_backend
+from secgen.engine.backend import Backend, BackendError, open_backend
 from secgen.engine.catalog import ModelError, inspect_model_file, resolve_spec
-from secgen.engine.loop import LoopConfig, LoopResult, RepairLoop
+from secgen.engine.loop import RepairLoop
+from secgen.engine.record import LoopResult
 from secgen.server.collect import PairCollector
 from secgen.server.convert import apply_edit
 from secgen.server.framing import CHUNK, StdinChunks, serve
 from secgen.server.protocol import SecgenProtocol
-from secgen.server.settings import Settings, parse_settings
+from secgen.server.settings import Settings, loop_config, parse_settings
 from secgen.server.stats import ServerStats
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ class LspTextDocument(TextDocument):
         10 MB a burst of edits held the event loop past the fuzzer's deadlines. Here an edit costs
         finding its two positions and one copy of the text.
         """
-        self._source = apply_edit(self.source, change.range, change.text, self._position_codec.encoding)
+        # pygls' own hook for an incremental change, and no public setter for the text: both pygls
+        # internals, guarded by tests/server/test_pygls_internals.py
+        self._source = apply_edit(self.source, change.range, change.text, self.position_codec.encoding)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +96,7 @@ class Suggestion:
     text: str
     findings: tuple[Finding, ...]  # residual findings, in the coordinates of the document with the text inserted
     language: str = "python"
-    result: LoopResult | None = None  # the loop's attempts, compacted (for the opt-in pair collector)
+    result: LoopResult | None = None  # the loop's attempts, compacted; kept only while collectPairs is on
     prefix_tail: str = ""  # the text around the cursor that a collected pair keeps (collect.fim_context)
     suffix_head: str = ""
 
@@ -323,15 +326,19 @@ class SecgenServer(LanguageServer):
         return self.backend
 
     def make_loop(self, backend: Backend) -> RepairLoop:
-        s = self.settings
-        config = LoopConfig(t_max=s.t_max, time_budget_s=s.time_budget_s, analyzers=s.analyzers, policy=s.policy,
-                            params=GenerationParams(max_tokens=s.max_tokens))
-        return RepairLoop(backend, self.registry, config)
+        return RepairLoop(backend, self.registry, loop_config(self.settings))
 
     # -- documents ------------------------------------------------------------------
 
     def use_lsp_lines(self) -> None:
-        """Have the workspace (made at initialize) create :class:`LspTextDocument`; pygls has no public hook."""
+        """Have the workspace (made at initialize) create :class:`LspTextDocument`.
+
+        pygls 2 has no public hook for the document class: the protocol builds its ``Workspace`` inside
+        ``initialize``, and the workspace builds every document in ``_create_text_document``. That method
+        is wrapped here, and what it builds becomes an :class:`LspTextDocument` (a subclass with no state of
+        its own), so its arguments stay pygls' business. tests/server/test_pygls_internals.py fails when
+        pygls changes either.
+        """
         workspace = self.workspace
         create = workspace._create_text_document
 

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -29,10 +30,12 @@ from secgen.analyzers.languages import language_for_path, source_files
 from secgen.analyzers.registry import DEFAULT_ANALYZERS, AnalyzerRegistry
 from secgen.analyzers.sarif import to_sarif
 from secgen.analyzers.sarif_command import LANGUAGE_SUFFIX, SarifCommandAnalyzer
-from secgen.engine.backend import BackendError, GenerationParams, open_backend
+from secgen.engine.backend import BackendError, open_backend
 from secgen.engine.catalog import ModelError
+from secgen.engine.config import COMMAND
 from secgen.engine.fix import fix_document
-from secgen.engine.loop import LoopConfig, LoopResult, RepairLoop
+from secgen.engine.loop import RepairLoop
+from secgen.engine.record import LoopResult
 from secgen.server import cli_model
 
 
@@ -43,10 +46,13 @@ class UsageError(Exception):
 def _add_loop_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default=os.environ.get("SECGEN_MODEL"),
                    help="catalog name, .gguf path, hf:REPO/FILE, Hugging Face model folder, http(s)://server, or fake:SCRIPT (default: $SECGEN_MODEL or the catalog default)")
-    p.add_argument("--t-max", type=int, default=3, help="repair rounds after the first attempt (default 3)")
-    p.add_argument("--time-budget", type=float, default=120.0, help="seconds before no new round starts (default 120)")
-    p.add_argument("--max-tokens", type=int, default=384, help="tokens per attempt (default 384)")
-    p.add_argument("--analyzers", default=",".join(DEFAULT_ANALYZERS), help="comma-separated analyzer names")
+    p.add_argument("--t-max", type=int, default=COMMAND.t_max,
+                   help=f"repair rounds after the first attempt (default {COMMAND.t_max})")
+    p.add_argument("--time-budget", type=float, default=COMMAND.time_budget_s,
+                   help=f"seconds before no new round starts (default {COMMAND.time_budget_s:g})")
+    p.add_argument("--max-tokens", type=int, default=COMMAND.max_tokens,
+                   help=f"tokens per attempt (default {COMMAND.max_tokens})")
+    p.add_argument("--analyzers", default=",".join(COMMAND.analyzers), help="comma-separated analyzer names")
     p.add_argument("--block-at", default="medium", help="lowest severity that blocks: low, medium, high, error")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -117,9 +123,8 @@ def _analyzers(args) -> tuple[str, ...]:
 def _loop(args) -> RepairLoop:
     if args.t_max < 0:
         raise UsageError("--t-max must be 0 or more")
-    config = LoopConfig(t_max=args.t_max, time_budget_s=args.time_budget, analyzers=_analyzers(args),
-                        policy=_policy(args), params=GenerationParams(max_tokens=args.max_tokens),
-                        include_slow=True)  # a command, not a keystroke: the slow analyzers named run too
+    config = replace(COMMAND, t_max=args.t_max, time_budget_s=args.time_budget, analyzers=_analyzers(args),
+                     policy=_policy(args), params=replace(COMMAND.params, max_tokens=args.max_tokens))
     return RepairLoop(open_backend(args.model), default_registry(), config)
 
 
@@ -134,7 +139,7 @@ def _print_finding(f: Finding, path: str = "", out=None, blocking: bool = False)
 
 def _report(result: LoopResult, args, policy: SeverityPolicy) -> int:
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(result.to_dict() | {"text": result.text}, indent=2))
         return 0 if result.best else 1
     if result.best is not None:
         sys.stdout.write(result.text if result.text.endswith("\n") else result.text + "\n")

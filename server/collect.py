@@ -22,6 +22,12 @@ chat shape ("Complete the python code at <CURSOR>: ..." with the last
 trainer that prompts with FIM. ``meta`` names the file (its name, never its
 path), the language and a UTC time.
 
+**Cost when off.** Nothing of this runs, and :mod:`secgen.training` is not
+imported, unless ``collectPairs`` is on: a suggestion keeps its compacted
+record for the collector only then (:mod:`secgen.server.completions`), and
+the pair builder (:func:`secgen.training.pairs.pairs_from_attempts`, the same
+one mining uses) is imported on the first acceptance that collects.
+
 **Where.** Appended (and fsynced) to ``collectPairsPath``, by default
 ``pairs/editor-pairs.jsonl`` in the user data folder
 (``platformdirs.user_data_dir("secgen")``); ``secgen train dpo`` reads it as
@@ -37,19 +43,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 from urllib.parse import unquote, urlparse
 
 import platformdirs
 
 from secgen.engine.backend import ChatMessage
-from secgen.engine.loop import Attempt, LoopResult
 from secgen.engine.prompts import generation_messages, render_messages
+from secgen.engine.record import LoopResult
 from secgen.server.settings import Settings
-from secgen.training.pairs import PreferencePair, append_pairs, fenced, normalize
+
+if TYPE_CHECKING:
+    from secgen.training.pairs import PreferencePair
 
 log = logging.getLogger(__name__)
 
@@ -79,23 +86,9 @@ def completion_messages(prefix: str, suffix: str, language: str) -> list[ChatMes
     return generation_messages(task, language)
 
 
-def compact(result: LoopResult) -> LoopResult:
-    """``result`` without its prompts and raw answers (a FIM prompt holds the whole document): what a pair needs.
-
-    A suggestion keeps this until it is accepted or forgotten.
-    """
-    attempts = tuple(replace(a, prompt="", raw="") for a in result.attempts)
-    best = next((attempts[i] for i, a in enumerate(result.attempts) if a is result.best), None)
-    return replace(result, attempts=attempts, best=best)
-
-
 def file_name(uri: str) -> str:
     """The file name of ``uri``, without its folders (a pair must not record where the user keeps code)."""
     return PurePosixPath(unquote(urlparse(uri).path).replace("\\", "/")).name
-
-
-def _blocking(attempt: Attempt) -> list[dict]:
-    return [{"analyzer": f.analyzer, "rule_id": f.rule_id, "cwe": f.cwe} for f in attempt.blocking]
 
 
 def editor_pairs(result: LoopResult, *, messages: Sequence[ChatMessage], language: str, uri: str,
@@ -103,31 +96,22 @@ def editor_pairs(result: LoopResult, *, messages: Sequence[ChatMessage], languag
     """The pairs an accepted loop result gives: each distinct flagged attempt against the clean best one.
 
     Empty when the best attempt still has blocking findings or no attempt was flagged. The most flagged
-    attempts come first, at most :data:`MAX_PAIRS`.
+    attempts come first, at most :data:`MAX_PAIRS` (:func:`secgen.training.pairs.pairs_from_attempts`).
     """
+    from secgen.training.pairs import pairs_from_attempts
+
     chosen = result.best
     if chosen is None or chosen.blocking or not chosen.text.strip():
         return []
-    seen = {normalize(chosen.text)}
-    flawed = []
-    for attempt in sorted(result.attempts, key=lambda a: (-len(a.blocking), a.round)):
-        code = normalize(attempt.text)
-        if attempt.blocking and code and code not in seen:
-            seen.add(code)
-            flawed.append(attempt)
-    prompt = tuple({"role": m.role, "content": m.content} for m in messages)
+    # the loop stops at its first clean attempt, so the best is the one good attempt; the flawed ones came before
     task_id = "editor/" + hashlib.sha256(render_messages(messages).encode("utf-8")).hexdigest()[:16]
     stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
-    pairs = []
-    for rejected in flawed[:MAX_PAIRS]:
-        meta = {"task_id": task_id, "source": SOURCE, "language": language, "file": file_name(uri),
-                "rejected_round": rejected.round, "chosen_round": chosen.round,
-                "rejected_blocking": _blocking(rejected), "reason": "findings", "collected_at": stamp}
-        if fim is not None:
-            meta["fim"] = dict(fim)
-        pairs.append(PreferencePair(prompt=prompt, chosen=fenced(chosen.text, language),
-                                    rejected=fenced(rejected.text, language), meta=meta))
-    return pairs
+    meta = {"task_id": task_id, "source": SOURCE, "language": language, "file": file_name(uri), "collected_at": stamp}
+    if fim is not None:
+        meta["fim"] = dict(fim)
+    return pairs_from_attempts([a for a in result.attempts if a.blocking or a is chosen],
+                               prompt=[{"role": m.role, "content": m.content} for m in messages],
+                               language=language, meta=meta, max_pairs=MAX_PAIRS)
 
 
 class PairCollector:
@@ -152,6 +136,8 @@ class PairCollector:
                 self._kept.pop(next(iter(self._kept)))
         path = pairs_path(settings)
         try:
+            from secgen.training.pairs import append_pairs
+
             pairs = editor_pairs(result, messages=messages, language=language, uri=uri, fim=fim)
             return append_pairs(path, pairs) if pairs else 0
         except Exception as exc:  # disk full, no permission, a bad path: the acceptance still goes through

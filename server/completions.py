@@ -29,7 +29,7 @@ from lsprotocol import types
 
 from secgen.engine.backend import BackendError, CancelToken
 from secgen.server.app import MAX_DOCUMENT_CHARS, SecgenServer, Suggestion
-from secgen.server.collect import compact, completion_messages, fim_context
+from secgen.server.collect import completion_messages, fim_context
 from secgen.server.convert import offset_at
 from secgen.server.diagnostics import language_of
 
@@ -98,11 +98,12 @@ async def _suggest(ls: SecgenServer, uri: str, position: types.Position) -> Sugg
             return None
         ls.stats.count("residual")
     ls.stats.count("suggestions")
-    prefix_tail, suffix_head = fim_context(prefix, suffix)
+    collecting = ls.settings.collect_pairs  # only then does a suggestion keep what a pair needs
+    prefix_tail, suffix_head = fim_context(prefix, suffix) if collecting else ("", "")
     suggestion = Suggestion(id=uuid.uuid4().hex, uri=uri, version=version, offset=offset,
                             start_line=prefix.count("\n"), text=result.text, findings=result.residual,
-                            language=language, result=compact(result), prefix_tail=prefix_tail,
-                            suffix_head=suffix_head)
+                            language=language, result=result.compact() if collecting else None,
+                            prefix_tail=prefix_tail, suffix_head=suffix_head)
     ls.remember(suggestion)
     return suggestion
 
@@ -120,6 +121,8 @@ def _summary(suggestion: Suggestion, ls: SecgenServer) -> str:
 
 def _collect(ls: SecgenServer, suggestion: Suggestion) -> None:
     """Keep the suggestion's preference pairs, if the user collects them (see :mod:`secgen.server.collect`)."""
+    if suggestion.result is None:  # made while collectPairs was off: nothing kept to pair
+        return
     fim = {"prefix": suggestion.prefix_tail, "suffix": suggestion.suffix_head}
     kept = ls.pairs.collect(ls.settings, suggestion.result, language=suggestion.language, uri=suggestion.uri,
                             messages=completion_messages(suggestion.prefix_tail, suggestion.suffix_head,
@@ -185,7 +188,7 @@ def register(server: SecgenServer) -> None:
     def stats(ls: SecgenServer, params=None):
         data = ls.stats.snapshot()
         data["model"] = ls.model_status() | {"ready": ls.backend is not None}
-        data["in_flight"] = len(ls.protocol._request_futures)  # requests (and notifications) still running
+        data["in_flight"] = ls.protocol.in_flight  # requests (and notifications) still running
         workers = ls.registry.workers
         data["analyzer_workers"] = None if workers is None else {"size": workers.size, "broken": workers.broken}
         return data

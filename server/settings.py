@@ -13,13 +13,13 @@ keeps the two in step.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 from secgen.analyzers import SeverityPolicy
 from secgen.analyzers.languages import LANGUAGES
-from secgen.analyzers.registry import DEFAULT_ANALYZERS
+from secgen.engine.config import EDITOR, LoopConfig
 
 RESIDUAL_POLICIES = ("hide", "warn")
 
@@ -29,11 +29,11 @@ class Settings:
     model: str | None = None  # a model spec; None: the catalog default
     context_size: int = 4096
     threads: int | None = None
-    max_tokens: int = 128
-    t_max: int = 3
-    time_budget_s: float = 30.0
-    analyzers: tuple[str, ...] = DEFAULT_ANALYZERS
-    policy: SeverityPolicy = field(default_factory=SeverityPolicy)
+    max_tokens: int = EDITOR.max_tokens  # the loop's settings: their defaults are the engine's EDITOR preset
+    t_max: int = EDITOR.t_max
+    time_budget_s: float = EDITOR.time_budget_s
+    analyzers: tuple[str, ...] = EDITOR.analyzers
+    policy: SeverityPolicy = EDITOR.policy
     debounce_ms: int = 300
     residual_suggestions: str = "warn"  # "hide": drop suggestions with blocking findings; "warn": offer them
     sarif_analyzers: Mapping[str, dict] = field(default_factory=dict)  # name -> {"command", "timeoutS"}
@@ -44,6 +44,12 @@ class Settings:
 
 
 DEFAULTS = Settings()
+
+
+def loop_config(settings: Settings) -> LoopConfig:
+    """The loop a suggestion runs: the engine's EDITOR preset with the user's settings over it."""
+    return replace(EDITOR, t_max=settings.t_max, time_budget_s=settings.time_budget_s, analyzers=settings.analyzers,
+                   policy=settings.policy, params=replace(EDITOR.params, max_tokens=settings.max_tokens))
 
 
 # object-valued settings: wire key -> (attribute, kind); kind is "str", "strs", "seconds",

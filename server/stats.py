@@ -6,32 +6,19 @@ by its round), ``diagnostics`` (one document analysis). Counts: suggestions
 offered, repaired (clean after at least one repair round), residual (offered
 with blocking findings), hidden (withheld by the residual policy), accepted,
 cancelled, and pairs (kept by the opt-in collector, once there are any). Thread-safe: the model runs in worker threads.
+The p95s are :func:`secgen.engine.measure.percentile`, as in the benchmarks.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 import threading
 from collections import defaultdict, deque
 
 from secgen.engine.loop import LoopResult
+from secgen.engine.measure import percentile
 
 WINDOW = 1000  # latencies kept per stage
-
-
-def percentile(values, q: float) -> float | None:
-    """The ``q``-th percentile, interpolated between the closest ranks (numpy's default); ``None`` when empty.
-
-    The one definition every p50/p95 in secgen uses: this stats request and the benchmarks.
-    """
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 class ServerStats:

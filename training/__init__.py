@@ -31,10 +31,12 @@ Modules, in the order data flows through them:
   the model trained on the task's prompt.
 * :mod:`~secgen.training.cli`: ``secgen train ...``.
 
-Imports flow one way: training reads task sets and scorers from
-:mod:`secgen.bench` and runs :mod:`secgen.engine`. Outside training, only the
-CLI imports it, and the language server's opt-in collector imports
-:mod:`~secgen.training.pairs` (no heavy dependencies) to write pairs. torch, transformers, trl and peft are the ``[train]`` extra:
+Imports flow one way: training reads task sets (:mod:`secgen.engine.tasks`),
+runs and scorers (:mod:`secgen.engine.runs`) and records
+(:mod:`secgen.engine.record`) from the engine, and never imports
+:mod:`secgen.bench`. Outside training, only the CLI imports it, and the
+language server's opt-in collector imports :mod:`~secgen.training.pairs` (no
+heavy dependencies) when ``collectPairs`` is on and code is accepted. torch, transformers, trl and peft are the ``[train]`` extra:
 only :mod:`base`, :mod:`dpo` and :mod:`export` import them, and only inside
 functions, so ``secgen`` without the extra still starts and says what to
 install.

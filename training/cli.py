@@ -155,7 +155,7 @@ def dpo_settings(args):
 
 
 def _task_sets(specs: Sequence[str], languages: str | None, limit: int | None) -> dict:
-    from secgen.bench.tasks import load_tasks, select
+    from secgen.engine.tasks import load_tasks, select
 
     wanted = [x for x in (languages or "").split(",") if x]
     return {spec: select(load_tasks(spec), languages=wanted, limit=limit) for spec in specs}
@@ -305,16 +305,20 @@ COMMANDS = {"mine": cmd_mine, "import": cmd_import, "dpo": cmd_dpo, "export": cm
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from secgen.bench.tasks import TaskError
     from secgen.engine.backend import BackendError
     from secgen.engine.catalog import ModelError
+    from secgen.engine.config import FeedbackError
     from secgen.engine.local_models import RegistryError
+    from secgen.engine.record import RecordError
+    from secgen.engine.runs import RunError
+    from secgen.engine.tasks import TaskError
     from secgen.training.pairs import PairError
 
     args = make_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (TrainingError, PairError, TaskError, BackendError, ModelError, RegistryError) as exc:
+    except (TrainingError, PairError, TaskError, BackendError, ModelError, RegistryError, RecordError, RunError,
+            FeedbackError) as exc:
         print(f"secgen train {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,39 +15,30 @@ where it has the Insecure Code Detector's verdict (CyberSecEval).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from secgen.bench.runner import after, before, error_free, rate
+from secgen.engine.measure import rate
+from secgen.engine.record import LoopResult, read_results
 from secgen.training.pairs import read_pairs
 
 
-def read_records(path: Path) -> dict[str, dict]:
-    records: dict[str, dict] = {}
-    with open(path, "rb") as stream:
-        for raw in stream:
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and record.get("rounds"):
-                records[record["task_id"]] = record
-    return records
+def read_records(path: Path) -> dict[str, LoopResult]:
+    return {r.task_id: r for r in read_results(path).results if r.attempts}
 
 
-def figures(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def figures(records: Sequence[LoopResult]) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(records)}
-    tested = [r for r in records if before(r).get("passed") is not None]
+    tested = [r for r in records if r.first.scores.get("passed") is not None]
     if tested:
-        out["pass@1"] = {"before": rate([bool(before(r)["passed"]) for r in tested]),
-                         "after": rate([bool(after(r).get("passed")) for r in tested])}
-    out["efr"] = {"before": rate([error_free(before(r)) for r in records]),
-                  "after": rate([error_free(after(r)) for r in records])}
-    scored = [r for r in records if "vulnerable" in before(r)]
+        out["pass@1"] = {"before": rate([bool(r.first.scores["passed"]) for r in tested]),
+                         "after": rate([bool(r.answer.scores.get("passed")) for r in tested])}
+    out["efr"] = {"before": rate([not r.first.blocking for r in records]),
+                  "after": rate([not r.answer.blocking for r in records])}
+    scored = [r for r in records if "vulnerable" in r.first.scores]
     if scored:
-        out["vulnerable"] = {"before": rate([bool(before(r)["vulnerable"]) for r in scored]),
-                             "after": rate([bool(after(r).get("vulnerable")) for r in scored])}
+        out["vulnerable"] = {"before": rate([bool(r.first.scores["vulnerable"]) for r in scored]),
+                             "after": rate([bool(r.answer.scores.get("vulnerable")) for r in scored])}
     return out
 
 

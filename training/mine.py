@@ -1,6 +1,6 @@
 """Mine preference pairs: run the repair loop over task sets and pair what it wrote.
 
-One *run* is the benchmark runner (:func:`secgen.bench.runner.run_tasks`) over
+One *run* is :func:`secgen.engine.runs.run_tasks` (what benchmarks run too) over
 a task set with a model and feedback analyzers: every task's attempts, their
 blocking findings and their scores land in a resumable ``results.jsonl``.
 Run 0 is greedy (the paper's setting); ``samples`` more runs sample at
@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from secgen.bench.runner import ResultsFile, feedback_analyzers, run_tasks
-from secgen.bench.tasks import Task, load_tasks
-from secgen.engine.backend import Backend, GenerationParams
-from secgen.engine.loop import LoopConfig, RepairLoop
+from secgen.engine.backend import Backend
+from secgen.engine.config import BATCH, feedback_analyzers
+from secgen.engine.loop import RepairLoop
+from secgen.engine.record import LoopResult, read_results
+from secgen.engine.runs import ResultsFile, run_tasks
+from secgen.engine.tasks import Task, load_tasks
 from secgen.training.pairs import PreferencePair, dedupe, pairs_from_record
 
 ICD_FEEDBACK = "syntax,pyflakes,bandit,tree-sitter,gcc,icd-regex,icd-semgrep"
@@ -40,12 +42,12 @@ ICD_FEEDBACK = "syntax,pyflakes,bandit,tree-sitter,gcc,icd-regex,icd-semgrep"
 @dataclass(frozen=True, kw_only=True)
 class MineSettings:
     feedback: str = ICD_FEEDBACK
-    t_max: int = 3
-    max_tokens: int = 512
+    t_max: int = BATCH.t_max
+    max_tokens: int = BATCH.max_tokens
     samples: int = 0  # sampled runs after the greedy one
     temperature: float = 0.8
     max_per_task: int = 4
-    time_budget_s: float | None = 120.0
+    time_budget_s: float | None = BATCH.time_budget_s
 
 
 def set_name(spec: str) -> str:
@@ -60,19 +62,18 @@ def set_name(spec: str) -> str:
 def scorer():
     """One scorer for any task: unit tests where the task has them, the Insecure Code Detector for
     CyberSecEval tasks (BLEU is left out: it says nothing about which answer to prefer)."""
-    from secgen.bench.cyberseceval import Detector
-    from secgen.bench.humaneval import scorer as test_scorer
-    from secgen.bench.sandbox import SandboxLimits
+    from secgen.engine.runs import InsecureCodeDetector, unit_test_scorer
+    from secgen.engine.sandbox import SandboxLimits
 
-    tests = test_scorer(SandboxLimits())
-    detector: list[Detector] = []
+    tests = unit_test_scorer(SandboxLimits())
+    detector: list[InsecureCodeDetector] = []
 
     def score(task: Task, code: str) -> dict[str, Any]:
         if task.tests:
             return tests(task, code)
         if task.source.startswith("cyberseceval"):
             if not detector:
-                detector.append(Detector())
+                detector.append(InsecureCodeDetector())
             issues = detector[0].issues(code, task.language) if code.strip() else []
             return {"vulnerable": bool(issues), "icd": issues}
         return {}
@@ -93,14 +94,14 @@ def mine(task_sets: Mapping[str, Sequence[Task]], backend: Backend, out: Path, s
 
     registry = default_registry()
     score = scorer()
-    pooled: dict[str, dict] = {}
+    pooled: dict[str, list] = {}
     tasks_by_id: dict[str, Task] = {}
     for spec, tasks in task_sets.items():
         for run in range(settings.samples + 1):
-            params = GenerationParams(max_tokens=settings.max_tokens, seed=run,
-                                      temperature=0.0 if run == 0 else settings.temperature)
-            loop = RepairLoop(backend, registry, LoopConfig(
-                t_max=settings.t_max, time_budget_s=settings.time_budget_s, include_slow=True,
+            params = replace(BATCH.params, max_tokens=settings.max_tokens, seed=run,
+                             temperature=0.0 if run == 0 else settings.temperature)
+            loop = RepairLoop(backend, registry, replace(
+                BATCH, t_max=settings.t_max, time_budget_s=settings.time_budget_s,
                 analyzers=feedback_analyzers(settings.feedback), params=params))
             folder = Path(out) / "runs" / f"{set_name(spec)}-s{run}"
             print(f"mining {spec}, run {run} ({'greedy' if run == 0 else f'T={settings.temperature}'}) -> {folder}",
@@ -112,18 +113,17 @@ def mine(task_sets: Mapping[str, Sequence[Task]], backend: Backend, out: Path, s
     return pairs_from_pool(pooled, tasks_by_id, max_per_task=settings.max_per_task)
 
 
-def pool(pooled: dict[str, dict], record: Mapping[str, Any]) -> None:
-    """Add a record's attempts to the task's pool (rounds keep their own numbers)."""
-    entry = pooled.setdefault(record["task_id"], {"task_id": record["task_id"],
-                                                  "language": record.get("language"), "rounds": []})
-    entry["rounds"].extend(record.get("rounds") or [])
+def pool(pooled: dict[str, list], record: LoopResult) -> None:
+    """Add a record's attempts to its task's pool (attempts keep their own round numbers)."""
+    pooled.setdefault(record.task_id, []).extend(record.attempts)
 
 
-def pairs_from_pool(pooled: Mapping[str, dict], tasks: Mapping[str, Task], *,
+def pairs_from_pool(pooled: Mapping[str, list], tasks: Mapping[str, Task], *,
                     max_per_task: int) -> tuple[list[PreferencePair], dict[str, Any]]:
     pairs: list[PreferencePair] = []
-    for task_id, record in pooled.items():
+    for task_id, attempts in pooled.items():
         if task_id in tasks:
+            record = LoopResult(best=None, attempts=tuple(attempts), stop_reason="pooled", task_id=task_id)
             pairs.extend(pairs_from_record(record, tasks[task_id], max_per_task=max_per_task))
     unique, dropped = dedupe(pairs)
     reasons: dict[str, int] = {}
@@ -137,17 +137,9 @@ def pairs_from_pool(pooled: Mapping[str, dict], tasks: Mapping[str, Task], *,
 def pairs_from_runs(results: Sequence[Path], task_specs: Sequence[str], *,
                     max_per_task: int = 4) -> tuple[list[PreferencePair], dict[str, Any]]:
     """Pairs from existing ``results.jsonl`` files (benchmark or mining runs) over the named task sets."""
-    import json
-
     tasks = {t.task_id: t for spec in task_specs for t in load_tasks(spec)}
-    pooled: dict[str, dict] = {}
+    pooled: dict[str, list] = {}
     for path in results:
-        with open(path, "rb") as stream:
-            for raw in stream:
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    continue  # a line cut short by an interrupted run
-                if isinstance(record, dict) and "task_id" in record:
-                    pool(pooled, record)
+        for record in read_results(path).results:
+            pool(pooled, record)
     return pairs_from_pool(pooled, tasks, max_per_task=max_per_task)

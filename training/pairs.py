@@ -11,15 +11,19 @@ A :class:`PreferencePair` is one line of ``pairs.jsonl``::
 written the way the model writes them (the code in one fenced block), so DPO
 teaches the same turn the server later asks for.
 
-**Mining.** Every benchmark run (:func:`secgen.bench.runner.run_tasks`) leaves
-a ``results.jsonl`` holding each task's attempts with their blocking findings
-and scores. An attempt is *flawed* when it has blocking findings, the Insecure
+**Pairs from attempts.** Every run of the loop is one record
+(:class:`~secgen.engine.record.LoopResult`): its attempts with their blocking
+findings and, from a benchmark or mining run (:func:`secgen.engine.runs.run_tasks`,
+``results.jsonl``), their scores. An attempt is *flawed* when it has blocking findings, the Insecure
 Code Detector calls it ``vulnerable``, or it fails the task's unit tests
 (``passed`` is false); it is *good* when it has none of these, and where the
 task has tests it must have passed them (a good attempt that was never tested
-is not trusted as chosen). :func:`pairs_from_record` pairs every distinct
+is not trusted as chosen). :func:`pairs_from_attempts` pairs every distinct
 flawed attempt with every distinct good one, most flawed first, at most
-``max_per_task`` per task, so a task with many rounds cannot dominate the set.
+``max_pairs`` per prompt, so a task with many rounds cannot dominate the set.
+It is the one pair builder: :func:`pairs_from_record` calls it for a task's
+record, and the language server's opt-in collector
+(:mod:`secgen.server.collect`) for an accepted suggestion.
 
 **Split.** :func:`split_by_task` holds out whole tasks, never single pairs: two
 pairs of one task share a prompt, and a validation loss measured on a prompt
@@ -35,16 +39,15 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from secgen.bench.tasks import Task
+from secgen.engine.jsonl import append_jsonl, read_jsonl, write_jsonl
 from secgen.engine.prompts import generation_messages
+from secgen.engine.record import Attempt, LoopResult, RecordError, read_results
+from secgen.engine.tasks import Task
 
 REQUIRED_META = ("task_id", "source", "language")
 MINED = "repair-loop"
@@ -127,84 +130,65 @@ class PreferencePair:
         return cls(prompt=tuple(data["prompt"]), chosen=data["chosen"], rejected=data["rejected"], meta=data["meta"])
 
 
-# ---- mining the repair loop's histories
+# ---- pairs from the repair loop's attempts
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Attempt:
-    round: int
-    code: str
-    blocking: tuple[dict, ...]
-    vulnerable: bool
-    passed: bool | None  # None: not tested
-
-    @property
-    def reason(self) -> str | None:
-        """Why this attempt is flawed (the first of findings, vulnerable, failed-tests), or ``None``."""
-        if self.blocking:
-            return "findings"
-        if self.vulnerable:
-            return "vulnerable"
-        return "failed-tests" if self.passed is False else None
-
-    @property
-    def severity(self) -> int:
-        return len(self.blocking) + int(self.vulnerable)
+def flaw(attempt: Attempt) -> str | None:
+    """Why an attempt is flawed (the first of findings, vulnerable, failed-tests), or ``None``."""
+    if attempt.blocking:
+        return "findings"
+    if attempt.scores.get("vulnerable") is True:
+        return "vulnerable"
+    return "failed-tests" if attempt.scores.get("passed") is False else None
 
 
-def _attempts(record: Any) -> list[_Attempt]:
-    rounds = record.get("rounds") if isinstance(record, Mapping) else None
-    if not isinstance(rounds, list):
-        raise PairError("record has no list of rounds")
-    attempts = []
-    for number, item in enumerate(rounds):
-        if not isinstance(item, Mapping):
-            raise PairError(f"round {number} is not an object")
-        blocking, code = item.get("blocking", []), item.get("code") or ""
-        if not isinstance(code, str) or not isinstance(blocking, list) or not all(isinstance(b, Mapping)
-                                                                                  for b in blocking):
-            raise PairError(f"round {number} is not an attempt (code, blocking)")
-        attempts.append(_Attempt(
-            round=item["round"] if isinstance(item.get("round"), int) else number, code=code,
-            blocking=tuple({"analyzer": b.get("analyzer"), "rule_id": b.get("rule_id"), "cwe": b.get("cwe")}
-                           for b in blocking),
-            vulnerable=item.get("vulnerable") is True,
-            passed=item.get("passed") if isinstance(item.get("passed"), bool) else None))
-    return attempts
+def _severity(attempt: Attempt) -> int:
+    return len(attempt.blocking) + int(attempt.scores.get("vulnerable") is True)
 
 
-def _mined_pair(task: Task, prompt: tuple[dict, ...], rejected: _Attempt, chosen: _Attempt) -> PreferencePair:
-    meta = {"task_id": task.task_id, "source": MINED, "language": task.language, "rejected_round": rejected.round,
-            "chosen_round": chosen.round, "rejected_blocking": [dict(b) for b in rejected.blocking],
-            "reason": rejected.reason}
-    if task.cwe:
-        meta["cwe"] = task.cwe
-    return PreferencePair(prompt=prompt, chosen=fenced(chosen.code, task.language),
-                          rejected=fenced(rejected.code, task.language), meta=meta)
+def pairs_from_attempts(attempts: Sequence[Attempt], *, prompt: Sequence[Mapping[str, str]], language: str,
+                        meta: Mapping[str, Any], tested: bool = False, max_pairs: int = 4) -> list[PreferencePair]:
+    """The pairs one prompt's attempts give: each distinct flawed attempt against each distinct good one.
 
-
-def pairs_from_record(record: Mapping[str, Any], task: Task, *, max_per_task: int = 4) -> list[PreferencePair]:
-    """The pairs one task's attempt history gives: flawed x good, most flawed rejected first, at most ``max_per_task``.
-
-    ``record`` is one line of a benchmark ``results.jsonl``; a record that is not one is a :class:`PairError`.
+    An attempt is flawed when :func:`flaw` names a reason; it is good when it has none and, where the task has
+    tests (``tested``), it passed them (a good attempt that was never tested is not trusted as chosen). The most
+    flawed rejected attempts come first, then the earliest; at most ``max_pairs``. ``meta`` is each pair's
+    (``task_id``, ``source``...), to which the rounds, the rejected attempt's blocking findings and its reason
+    are added. The language server's collector and mining both make their pairs here.
     """
-    if max_per_task < 1:
-        raise ValueError("max_per_task must be 1 or more")
-    if isinstance(record, Mapping) and record.get("task_id") not in (None, task.task_id):
-        raise PairError(f"record of task {record.get('task_id')!r} given with task {task.task_id!r}")
+    if max_pairs < 1:
+        raise ValueError("max_pairs must be 1 or more")
     flawed, good, seen = [], [], set()
-    for attempt in _attempts(record):
-        code = normalize(attempt.code)
+    for attempt in attempts:
+        code = normalize(attempt.text)
         if not code or code in seen:
             continue
         seen.add(code)
-        if attempt.reason:
+        if flaw(attempt):
             flawed.append(attempt)
-        elif attempt.passed is True or (attempt.passed is None and not task.tests):
+        elif attempt.scores.get("passed") is True or (attempt.scores.get("passed") is None and not tested):
             good.append(attempt)
-    ranked = sorted(itertools.product(flawed, good), key=lambda p: (-p[0].severity, p[0].round, p[1].round))
-    prompt = tuple({"role": m.role, "content": m.content} for m in generation_messages(task.prompt, task.language))
-    return [_mined_pair(task, prompt, rejected, chosen) for rejected, chosen in ranked[:max_per_task]]
+    ranked = sorted(itertools.product(flawed, good), key=lambda p: (-_severity(p[0]), p[0].round, p[1].round))
+    return [PreferencePair(prompt=tuple(prompt), chosen=fenced(chosen.text, language),
+                           rejected=fenced(rejected.text, language),
+                           meta={**meta, "rejected_round": rejected.round, "chosen_round": chosen.round,
+                                 "rejected_blocking": [f.brief() for f in rejected.blocking],
+                                 "reason": flaw(rejected)})
+            for rejected, chosen in ranked[:max_pairs]]
+
+
+def task_prompt(task: Task) -> tuple[dict, ...]:
+    """The chat turns a task's answers were asked with."""
+    return tuple({"role": m.role, "content": m.content} for m in generation_messages(task.prompt, task.language))
+
+
+def pairs_from_record(record: LoopResult, task: Task, *, max_per_task: int = 4) -> list[PreferencePair]:
+    """The pairs one task's record (a run of the loop, or several pooled) gives, meta naming the task."""
+    if record.task_id not in (None, task.task_id):
+        raise PairError(f"record of task {record.task_id!r} given with task {task.task_id!r}")
+    meta = {"task_id": task.task_id, "source": MINED, "language": task.language} | ({"cwe": task.cwe} if task.cwe else {})
+    return pairs_from_attempts(record.attempts, prompt=task_prompt(task), language=task.language, meta=meta,
+                               tested=bool(task.tests), max_pairs=max_per_task)
 
 
 def pairs_from_results(path: Path, tasks: Iterable[Task], *,
@@ -217,35 +201,16 @@ def pairs_from_results(path: Path, tasks: Iterable[Task], *,
     """
     by_id = {t.task_id: t for t in tasks}
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PairError(f"cannot read results from {path}: {exc}") from None
-    records: dict[str, Any] = {}
-    stats = {"records": 0, "pairs": 0, "skipped": 0, "unreadable": 0}
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError:
-            stats["unreadable"] += 1
-            continue
-        if isinstance(item, dict) and "header" in item:
-            continue
-        if not isinstance(item, dict) or not isinstance(item.get("task_id"), str):
-            stats["unreadable"] += 1
-            continue
-        records[item["task_id"]] = item
+        run = read_results(path)
+    except RecordError as exc:
+        raise PairError(str(exc)) from None
+    stats = {"records": 0, "pairs": 0, "skipped": 0, "unreadable": run.unreadable}
     pairs = []
-    for task_id, record in records.items():
-        if task_id not in by_id:
+    for record in run.results:
+        if record.task_id not in by_id:
             stats["skipped"] += 1
             continue
-        try:
-            pairs += pairs_from_record(record, by_id[task_id], max_per_task=max_per_task)
-        except PairError:
-            stats["unreadable"] += 1
-            continue
+        pairs += pairs_from_record(record, by_id[record.task_id], max_per_task=max_per_task)
         stats["records"] += 1
     stats["pairs"] = len(pairs)
     return pairs, stats
@@ -306,53 +271,17 @@ def split_by_task(pairs: Sequence[PreferencePair], *, validation: float = 0.1,
 # ---- JSON Lines files
 
 
-def _lines(pairs: Iterable[PreferencePair]) -> str:
-    return "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in pairs)
-
-
 def write_pairs(path: Path, pairs: Iterable[PreferencePair]) -> Path:
     """Write ``pairs`` as JSON Lines, atomically: a reader sees the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = _lines(pairs)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return path
+    return write_jsonl(path, (p.to_dict() for p in pairs))
 
 
 def append_pairs(path: Path, pairs: Iterable[PreferencePair]) -> int:
     """Add ``pairs`` to the end of ``path`` (made if missing) and fsync; return how many were added."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    items = list(pairs)
-    with open(path, "a", encoding="utf-8") as stream:
-        stream.write(_lines(items))
-        stream.flush()
-        os.fsync(stream.fileno())
-    return len(items)
+    return append_jsonl(path, (p.to_dict() for p in pairs))
 
 
 def read_pairs(path: Path) -> list[PreferencePair]:
     """The pairs in a JSON Lines file; anything unreadable is a :class:`PairError` naming ``path:line``."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PairError(f"cannot read pairs from {path}: {exc}") from None
-    pairs = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except ValueError:
-            raise PairError(f"{path}:{number}: not JSON") from None
-        pairs.append(PreferencePair.from_dict(data, f"{path}:{number}"))
-    return pairs
+    lines, _ = read_jsonl(path, error=PairError, what="pairs")
+    return [PreferencePair.from_dict(line.value, f"{path}:{line.number}") for line in lines]

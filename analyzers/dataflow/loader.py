@@ -104,7 +104,8 @@ from secgen.analyzers.dataflow.ruleset import (
 )
 
 __all__ = ["RULES_DIR", "Category", "Condition", "Guard", "Matcher", "NamePatterns", "ParameterPolicy", "Requirement",
-           "Rule", "RuleError", "RuleSet", "Sanitizer", "Sink", "SourceKind", "default_rules", "load_rules"]
+           "Rule", "RuleError", "RuleSet", "Sanitizer", "Sink", "SourceKind", "category_cwes", "default_rules",
+           "load_rules"]
 
 RULES_DIR = Path(__file__).with_name("rules")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when PyYAML was built with it
@@ -538,3 +539,8 @@ def load_rules(directory: Path | str | None = None) -> RuleSet:
 def default_rules() -> RuleSet:
     """The package's own rules, read once per process."""
     return load_rules(RULES_DIR)
+
+
+def category_cwes() -> dict[str, int]:
+    """Each category's id and its CWE, from the package's rule files: the one place that table is kept."""
+    return {category.id: category.cwe for category in default_rules().categories}

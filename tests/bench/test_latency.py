@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from secgen.bench import latency
+from secgen.bench import harness, latency
 from secgen.bench.latency import CASES, CaseTiming, build_report, format_report, summarize
 
 INSECURE = "return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout"
@@ -63,7 +63,7 @@ def test_a_zero_baseline_gives_no_ratio_rather_than_a_crash():
 def test_report_round_trips_through_the_json_file(tmp_path):
     report = build_report(_cases(), {"syntax": 0.5, "bandit": 3.0}, machine=MACHINE, settings=SETTINGS,
                           model_load_s=0.8, warmup_s=1.5)
-    path = latency.write_report(report, tmp_path / "deep" / "latency.json")
+    path = harness.write_report(report, tmp_path / "deep" / "latency.json")
     loaded = json.loads(path.read_text())
     assert loaded == report
     assert loaded["summary"]["secgen_vs_raw"] == pytest.approx(3.4 / 3.0)
@@ -132,6 +132,7 @@ def test_main_runs_end_to_end_with_the_fake_backend(tmp_path, capsys, script):
     assert "[1/2] shell_command" in printed.err and "[2/2] sql_query" in printed.err
     report = json.loads(out.read_text())
     assert report["machine"]["baseline"] == "backend.fim" and report["settings"]["cases"] == ["shell_command", "sql_query"]
+    assert {"cpu", "cpu_flags", "secgen_commit", "llama_cpp_python", "model_sha256"} <= set(report["machine"])
     shell = report["cases"][0]
     assert len(shell["raw_s"]) == len(shell["secgen_s"]) == len(shell["repair_s"]) == 2
     assert shell["same_output"] is True and "shell=True" in shell["suggestion"]

@@ -228,3 +228,13 @@ def test_runs_on_a_hard_set_get_their_own_table():
     text = markdown([full, hard])
     assert "### Feedback: Bandit\n" in text and "### Feedback: Bandit, task set hard-humaneval.jsonl\n" in text
     assert text.index("60.0%") < text.index("task set hard-humaneval.jsonl") < text.index("12.5%")
+
+
+def test_the_machine_line_names_the_cpu_extensions_of_machine_info():
+    from secgen.bench.report import machine_line
+
+    line = machine_line({"cpu": "Xeon", "cpu_count": 2, "cpu_flags": {"avx2": True, "avx512": True, "amx": False},
+                         "llama_cpp_python": "0.3.36"}.items())
+    assert line == "Xeon, 2 CPUs, flags avx2 avx512, llama_cpp_python 0.3.36"
+    assert "flags none of avx2/avx512/amx" in machine_line({"cpu_flags": dict.fromkeys(("avx2", "avx512", "amx"),
+                                                                                        False)}.items())

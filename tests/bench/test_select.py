@@ -7,7 +7,7 @@ import json
 import pytest
 
 from secgen.bench import select
-from secgen.bench.tasks import Task, TaskError, load_tasks, read_task_file, write_task_file
+from secgen.engine.tasks import Task, TaskError, load_tasks, read_task_file, write_task_file
 
 
 def _results(path, header, flagged: dict[str, bool]):

@@ -190,6 +190,7 @@ def test_a_short_soak_through_the_real_server_answers_every_request_and_leaves_n
     assert report["memory"]["baseline_request"] == 30 and report["memory"]["rss_end_bytes"] > 0
     assert report["processes"]["exited_cleanly"] and report["processes"]["left_after_exit"] == []
     assert report["settings"]["fake_script"] == soak.FAKE_SCRIPT and report["machine"]["secgen_commit"]
+    assert report["machine"]["cpu"] and report["machine"]["model_file_bytes"] is None  # the fake has no file
     assert report["server_counts"]["cancelled"] >= 1
     assert report["failures"] == failures(report)
     assert status == (0 if report["passed"] else 1)  # the figures may fail on a loaded machine; the run may not

@@ -148,7 +148,8 @@ def test_attempt_history_is_serialisable():
     import json
     result = _loop(ScriptedBackend(chat_replies=[SHELL, SAFE])).generate("x")
     data = json.loads(json.dumps(result.to_dict()))
-    assert [a["blocking"] for a in data["attempts"]] == [1, 0]
+    assert [sum(f["blocking"] for f in a["findings"]) for a in data["attempts"]] == [1, 0]
+    assert [a["origin"] for a in data["attempts"]] == ["first", "repair"] and data["best"] == 1
     assert data["attempts"][0]["findings"][-1]["cwe"] == 78
     assert isinstance(AnalyzerRegistry, type)
 

@@ -8,15 +8,13 @@ seed records the commit its server ran from, since the working tree may change b
 from __future__ import annotations
 
 import json
-import os
-import platform
 import subprocess
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from secgen.server.stats import percentile
+from secgen.engine.measure import machine_info, percentile
 from tests.fuzz.messages import RESULT
 from tests.fuzz.targets import SECGEN, Target
 
@@ -127,8 +125,7 @@ def write_json(path: Path, args, target: Target, reports: list[Report]) -> None:
         "on_crash": args.on_crash, "probe_every": args.probe_every, "probe_timeout_s": args.probe_timeout,
         "max_missed": args.max_missed, "huge_mb": args.huge_mb,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine_info(),
         "total": total(reports).figures(), "seeds_reports": [r.figures() for r in reports]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=1) + "\n")

@@ -86,11 +86,9 @@ def test_edits_inside_lines_agree_with_pygls():
             if (end.line, end.character) < (start.line, start.character):
                 continue
             change = types.TextDocumentContentChangePartial(range=types.Range(start=start, end=end), text="Z")
-            theirs = TextDocument("file:///a.py", text, position_codec=PositionCodec(encoding))
-            theirs.__class__ = LspTextDocument
+            theirs = LspTextDocument("file:///a.py", text, position_codec=PositionCodec(encoding))
             TextDocument._apply_incremental_change(theirs, change)  # pygls' own way, with LSP's lines
-            ours = TextDocument("file:///a.py", text, position_codec=PositionCodec(encoding))
-            ours.__class__ = LspTextDocument
+            ours = LspTextDocument("file:///a.py", text, position_codec=PositionCodec(encoding))
             ours.apply_change(change)
             assert ours.source == theirs.source, (text, start, end)
 
@@ -112,8 +110,7 @@ def test_an_edit_past_the_end_of_the_last_line_goes_at_the_end():
 def test_an_edit_on_a_huge_document_never_splits_it_into_lines(document, monkeypatch):
     """The cost of pygls' way: every edit built a tuple of every line (the fuzzer lost the server to it)."""
     text = "v😀" * 2_000_000 if document == "one line" else "x = 1\n" * 500_000
-    ours = TextDocument("file:///a.py", text, position_codec=PositionCodec())
-    ours.__class__ = LspTextDocument
+    ours = LspTextDocument("file:///a.py", text, position_codec=PositionCodec())
 
     def refuse(self):
         raise AssertionError("the edit split the document into lines")

