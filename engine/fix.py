@@ -22,7 +22,8 @@ from typing import Sequence
 from secgen.analyzers import Finding, Source
 from secgen.engine import prompts
 from secgen.engine.backend import CancelToken, collect
-from secgen.engine.loop import LoopResult, RepairLoop
+from secgen.engine.loop import RepairLoop
+from secgen.engine.record import LoopResult
 
 FIX_TASK = "Here is part of a {language} file. Keep what it does, its name and its signature."
 

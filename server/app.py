@@ -133,7 +133,12 @@ class SecgenServer(LanguageServer):
     # -- transport ------------------------------------------------------------------
 
     def start_io(self, stdin=None, stdout=None) -> None:
-        """pygls' stdio server, reading through :mod:`secgen.server.framing` (which survives bad frames)."""
+        """pygls' stdio server, reading through :mod:`secgen.server.framing` (which survives bad frames).
+
+        pygls has no public way to swap its reader, so this replaces ``start_io`` and keeps pygls' own
+        attributes ``_stop_event`` (and ``_server`` in :meth:`start_tcp`) that its ``shutdown()`` stops
+        (guarded by tests/server/test_pygls_internals.py).
+        """
         self._stop_event = threading.Event()
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:

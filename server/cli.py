@@ -6,7 +6,7 @@
                  [--sarif-analyzer NAME='COMMAND {file}']
     secgen fix FILE [--write]                          # unified diff; --write keeps FILE.orig
     secgen model pull|list|info|serve [NAME]
-    secgen bench latency|lsp|soak|humaneval|cyberseceval|select-hard|report|analyzers
+    secgen bench latency|lsp|soak|humaneval|cyberseceval|select-hard|report|analyzers|diff
     secgen train mine|import|dpo|export|iterate           # DPO on flawed/corrected pairs (the [train] extra)
 
 Errors the user can fix (a missing model, a bad spec, an unreadable file) are
@@ -255,7 +255,7 @@ def cmd_fix(args) -> int:
 
 
 BENCHMARKS = {"latency": "latency", "lsp": "lsp", "soak": "soak", "humaneval": "humaneval",
-              "cyberseceval": "cyberseceval", "select-hard": "select", "report": "report", "analyzers": "analyzers"}
+              "cyberseceval": "cyberseceval", "select-hard": "select", "report": "report", "analyzers": "analyzers", "diff": "diff"}
 
 
 def cmd_bench(args) -> int:

@@ -39,6 +39,15 @@ would match nothing in the client). pygls keeps the client's requests and the
 server's in one table: a response is taken only for a request the server sent
 (a stray one naming a request in flight settled its task with the client's
 data), and ``$/cancelRequest`` only for one the client sent.
+
+**pygls internals.** These checks sit inside pygls' reader, where pygls 2 has
+no public hooks, so the class reads and calls some of its internals:
+``_shutdown`` (whether ``shutdown`` came), ``_converter`` (to structure a
+message before dispatch), ``_send_response`` (to answer a refused request),
+``_send_handler_result`` and ``_handle_cancel_notification`` (to recognize
+and forward pygls' own answering), ``fm.builtin_features`` (the methods pygls
+serves itself) and ``_request_futures`` (see below).
+tests/server/test_pygls_internals.py fails when pygls changes any of them.
 """
 
 from __future__ import annotations

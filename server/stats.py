@@ -15,7 +15,7 @@ import statistics
 import threading
 from collections import defaultdict, deque
 
-from secgen.engine.loop import LoopResult
+from secgen.engine.record import LoopResult
 from secgen.engine.measure import percentile
 
 WINDOW = 1000  # latencies kept per stage

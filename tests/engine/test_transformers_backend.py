@@ -14,7 +14,9 @@ import threading
 import pytest
 
 from secgen.engine.backend import BackendError, CancelToken, ChatMessage, GenerationParams, collect, open_backend
-from secgen.engine.loop import LoopConfig, LoopResult, RepairLoop
+from secgen.engine.config import LoopConfig
+from secgen.engine.loop import RepairLoop
+from secgen.engine.record import LoopResult
 from secgen.engine.prompts import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 HELLO = [ChatMessage(role="user", content="Write a Python function that returns the square of x.")]

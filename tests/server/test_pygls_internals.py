@@ -10,7 +10,10 @@ fails when pygls changes an internal; its docstring names the secgen code that r
 * ``Workspace._create_text_document``, and a document's class swapped for
   :class:`~secgen.server.app.LspTextDocument`: ``SecgenServer.use_lsp_lines``;
 * ``TextDocument._apply_incremental_change`` and ``TextDocument._source``:
-  ``LspTextDocument._apply_incremental_change`` (edits applied by offsets).
+  ``LspTextDocument._apply_incremental_change`` (edits applied by offsets);
+* ``_shutdown``, ``_converter``, ``_send_response``, ``_send_handler_result``,
+  ``_handle_cancel_notification`` and ``fm.builtin_features``: ``SecgenProtocol``'s checks before
+  dispatch; ``LanguageServer._stop_event`` and ``_server``: ``SecgenServer.start_io``/``start_tcp``.
 """
 
 from __future__ import annotations
@@ -178,3 +181,37 @@ def test_an_incremental_change_goes_through_apply_incremental_change_and_source_
                             "text": "C"}]}})
     document = server.workspace.get_text_document(URI)
     assert document.source == "a\x0cb\nC\n" and document.version == 2  # pygls' lines would put it after the \x0c
+
+
+def test_the_protocol_and_server_internals_secgen_protocol_and_serve_build_on():
+    """The rest of what ``server/protocol.py`` and ``SecgenServer.start_io``/``start_tcp`` (app.py) use of pygls.
+
+    ``SecgenProtocol`` refuses requests after shutdown by reading ``_shutdown``, structures messages with
+    ``_converter``, answers refusals with ``_send_response(msg_id, error=...)``, recognizes pygls' answering
+    callback as a partial of ``_send_handler_result``, forwards ``_handle_cancel_notification(msg_id)``, and
+    knows the methods it serves from ``fm.builtin_features`` and ``fm.features``. ``SecgenServer`` runs its
+    own reader loop and TCP server, stopped by pygls' ``shutdown()`` through ``_stop_event`` and ``_server``.
+    """
+    server, written = pygls_server()
+    protocol = server.protocol
+    assert protocol._shutdown is False
+    message = protocol._converter.structure({"jsonrpc": "2.0", "id": 1, "method": "shutdown"},
+                                            protocol.get_message_type("shutdown"))
+    assert message.id == 1
+    assert list(inspect.signature(LanguageServerProtocol._send_response).parameters) == ["self", "msg_id", "result",
+                                                                                          "error"]
+    protocol._send_response(7, error=types.ResponseError(code=-32600, message="no"))
+    assert written.messages[-1] == {"jsonrpc": "2.0", "id": 7, "error": {"code": -32600, "message": "no"}}
+    assert list(inspect.signature(LanguageServerProtocol._send_handler_result).parameters) == ["self", "future",
+                                                                                               "msg_id"]
+    assert list(inspect.signature(LanguageServerProtocol._handle_cancel_notification).parameters) == ["self",
+                                                                                                     "msg_id"]
+    assert types.SHUTDOWN in protocol.fm.builtin_features and types.INITIALIZE in protocol.fm.builtin_features
+    assert isinstance(protocol.fm.features, dict)
+    import threading
+
+    server._stop_event = stop = threading.Event()
+    closed = []
+    server._server = type("Listening", (), {"close": lambda self: closed.append(True)})()
+    server.shutdown()
+    assert stop.is_set() and closed == [True]
