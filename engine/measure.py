@@ -87,16 +87,22 @@ def machine_info(model_path: str | Path | None = None) -> dict:
     return info
 
 
-def secgen_commit() -> str | None:
-    """``git rev-parse --short HEAD`` in this package's folder; ``None`` outside a git checkout."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-    except (OSError, subprocess.SubprocessError):
+def secgen_commit(folder: Path | None = None) -> str | None:
+    """``git rev-parse --short HEAD`` in this package's folder (or ``folder``), with ``+dirty`` when tracked files
+    differ from it (the run did not use that commit's code as committed); ``None`` outside a git checkout."""
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
+                                 cwd=folder or Path(__file__).resolve().parent)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
         return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ":/")
+    return head + ("+dirty" if changed else "")
 
 
 def cpu_flags(cpuinfo: str) -> dict[str, bool]:

@@ -35,7 +35,27 @@ def test_machine_info_names_the_machine_and_is_a_superset_of_the_runners():
     assert all(isinstance(flag, bool) for flag in info["cpu_flags"].values())
     assert info["model_file"] is info["model_file_bytes"] is info["model_sha256"] is None
     if (Path(measure.__file__).resolve().parent.parent / ".git").exists():
-        assert re.fullmatch(r"[0-9a-f]{7,40}", info["secgen_commit"])
+        assert re.fullmatch(r"[0-9a-f]{7,40}(\+dirty)?", info["secgen_commit"])
+
+
+def test_the_commit_says_when_tracked_files_differ_from_it(tmp_path):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    assert measure.secgen_commit(tmp_path) is None  # not a checkout
+    git("init", "-q")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    git("add", "a.py")
+    git("commit", "-qm", "a")
+    clean = measure.secgen_commit(tmp_path)
+    assert re.fullmatch(r"[0-9a-f]{7,40}", clean)
+    (tmp_path / "new.py").write_text("untracked files do not count\n")
+    assert measure.secgen_commit(tmp_path) == clean
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert measure.secgen_commit(tmp_path) == clean + "+dirty"
 
 
 def test_cpu_flags_read_the_flags_line():

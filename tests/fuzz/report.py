@@ -8,7 +8,6 @@ seed records the commit its server ran from, since the working tree may change b
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -129,16 +128,3 @@ def write_json(path: Path, args, target: Target, reports: list[Report]) -> None:
         "total": total(reports).figures(), "seeds_reports": [r.figures() for r in reports]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=1) + "\n")
-
-
-def revision() -> str:
-    """The commit secgen's server is started from, each seed anew: other people may change it meanwhile."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "server", "engine", "analyzers"], cwd=root,
-                                 capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
-    return head + ("+dirty" if changed else "")

@@ -46,9 +46,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
+from secgen.engine.measure import secgen_commit
 from tests.fuzz.driver import RawServer, wait_until
 from tests.fuzz.messages import RESULT, Client, Expect, draw_step, huge
-from tests.fuzz.report import Failure, Report, revision, total, write_json
+from tests.fuzz.report import Failure, Report, total, write_json
 from tests.fuzz.targets import SECGEN, ServerStartError, Target, other, start
 
 
@@ -270,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         root = args.keep or Path(scratch)
         for seed_value in seeds:
             try:
-                commit = revision() if target is SECGEN else ""
+                commit = (secgen_commit() or "") if target is SECGEN else ""
                 report = fuzz(seed_value=seed_value, messages=args.messages, workdir=root / f"seed{seed_value}",
                               target=target, on_crash=args.on_crash, probe_every=args.probe_every,
                               probe_timeout=args.probe_timeout, max_missed=args.max_missed, huge_mb=args.huge_mb)
