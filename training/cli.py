@@ -173,6 +173,9 @@ def cmd_mine(args) -> int:
         pairs, stats = _mine_with_model(args, args.model, args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     write_pairs(args.out / "pairs.jsonl", pairs)
+    from secgen.engine.measure import machine_info
+
+    stats = {**stats, "machine": machine_info()}
     (args.out / "mine-summary.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     print(f"{stats['pairs']} pairs from {stats['tasks_with_pairs']} of {stats['tasks']} tasks "
           f"({', '.join(f'{k} {v}' for k, v in sorted(stats['by_reason'].items()))}) -> {args.out / 'pairs.jsonl'}")

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from secgen.engine.measure import machine_info
 from secgen.training.base import BaseModel, TrainingError, default_device, load_model, load_tokenizer, require, threads
 from secgen.training.pairs import PreferencePair
 
@@ -212,7 +213,7 @@ def train(pairs: Sequence[PreferencePair], validation: Sequence[PreferencePair],
         "started": started, "seconds": round(earlier + time.perf_counter() - clock, 1),
         "seconds_this_invocation": round(time.perf_counter() - clock, 1),
         "train": _train_figures(history), "validation": _eval_figures(final),
-        "adapter": str(paths.adapter),
+        "adapter": str(paths.adapter), "machine": machine_info(base.gguf_path),
     }
     _write_atomic(paths.summary, json.dumps(summary, indent=2) + "\n")
     plot_loss(history, paths.curve, title=f"DPO loss: {base.text}")

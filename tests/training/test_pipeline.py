@@ -50,6 +50,8 @@ def test_mine_pairs_flagged_attempts_with_their_repairs(work, capsys):
         assert pair["meta"]["reason"] == "findings"
         assert pair["prompt"][-1]["role"] == "user"
     assert "3 pairs from 3 of 3 tasks" in capsys.readouterr().out
+    summary = json.loads((root / "mine" / "mine-summary.json").read_text())
+    assert summary["pairs"] == 3 and set(summary["machine"]["cpu_flags"]) == {"avx2", "avx512", "amx"}
 
 
 def test_dpo_two_steps_finite_loss_then_resume(work, capsys):
@@ -63,6 +65,7 @@ def test_dpo_two_steps_finite_loss_then_resume(work, capsys):
     assert summary["train"]["loss_finite"] and math.isfinite(summary["train"]["loss_last"])
     assert summary["pairs"]["train"] + summary["pairs"]["validation"] == 3
     assert summary["pairs"]["validation"] >= 1 and "reward_accuracy" in summary["validation"]
+    assert summary["machine"]["cpu"] and "llama_cpp_python" in summary["machine"]
     assert (root / "dpo" / "loss.png").read_bytes()[:4] == b"\x89PNG"
     assert (root / "dpo" / "adapter" / "adapter_config.json").is_file()
     train_ids = {json.loads(x)["meta"]["task_id"] for x in (root / "dpo" / "pairs-train.jsonl").read_text().splitlines()}
