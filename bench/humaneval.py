@@ -33,7 +33,7 @@ import sys
 from typing import Any, Sequence
 
 from secgen.bench import runner
-from secgen.bench.runner import BenchError, RunConfig, after, arrow, before, before_after, error_free
+from secgen.bench.runner import BenchError, RunConfig, arrow, before_after, error_free
 from secgen.engine.record import LoopResult
 from secgen.engine.runs import unit_test_scorer
 from secgen.engine.sandbox import SandboxLimits
@@ -44,9 +44,9 @@ NAME = "humaneval"
 
 def summarize(records: Sequence[LoopResult]) -> dict[str, Any]:
     """pass@1 and EFR before and after, and Table 2's counts."""
-    tested = [r for r in records if before(r).scores.get("passed") is not None]
-    first_clean = sum(1 for r in records if not before(r).blocking)
-    clean_after = sum(1 for r in records if not after(r).blocking)
+    tested = [r for r in records if r.first.scores.get("passed") is not None]
+    first_clean = sum(1 for r in records if not r.first.blocking)
+    clean_after = sum(1 for r in records if not r.answer.blocking)
     rounds: dict[str, int] = {}
     for record in records:
         for attempt in record.attempts:

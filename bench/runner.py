@@ -47,6 +47,7 @@ from secgen.engine.record import Attempt, LoopResult
 from secgen.engine.runs import RESULTS, ResultsFile, RunError, Scorer, run_tasks
 from secgen.engine.tasks import Task, TaskError, select
 
+
 class BenchError(RunError):
     """A benchmark that cannot start or continue; the message says what to do."""
 
@@ -74,8 +75,8 @@ class RunConfig:
 
 
 def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tasks: Sequence[Task], *,
-            config: RunConfig, make_scorer: Callable[[], Scorer], summarize: Callable[[list[dict]], dict],
-            progress: Callable[[list[dict]], str], title: str, header: Mapping[str, Any] | None = None,
+            config: RunConfig, make_scorer: Callable[[], Scorer], summarize: Callable[[list[LoopResult]], dict],
+            progress: Callable[[list[LoopResult]], str], title: str, header: Mapping[str, Any] | None = None,
             extra: Mapping[str, Any] | None = None) -> int:
     """The shared second half of a benchmark command: model, loop, results file, run, summary, report.
 
@@ -128,15 +129,6 @@ def pick(tasks: Sequence[Task], args: argparse.Namespace, *, languages: Sequence
     return select(tasks, ids=[t for t in (args.tasks or "").split(",") if t], languages=languages, limit=args.limit)
 
 
-def before(record: LoopResult) -> Attempt:
-    return record.first
-
-
-def after(record: LoopResult) -> Attempt:
-    """The loop's answer: its best attempt."""
-    return record.answer
-
-
 def make_loop(backend: Backend, config: RunConfig, registry: AnalyzerRegistry | None = None) -> RepairLoop:
     loop_config = replace(BATCH, t_max=config.t_max, time_budget_s=config.time_budget_s,
                           analyzers=feedback_analyzers(config.feedback),
@@ -179,11 +171,11 @@ def now() -> str:
 
 def before_after(records: Sequence[LoopResult], value: Callable[[Attempt], Any],
                  combine: Callable[[list], float | None] | None = None) -> dict[str, float | None]:
-    """One figure at the first attempt and at the loop's answer: ``combine`` (default :func:`rate`) of
-    ``value(attempt)`` over the records."""
+    """One figure at the first attempt (:attr:`LoopResult.first`) and at the loop's answer
+    (:attr:`LoopResult.answer`): ``combine`` (default :func:`rate`) of ``value(attempt)`` over the records."""
     combine = combine or rate
-    return {"before": combine([value(before(r)) for r in records]),
-            "after": combine([value(after(r)) for r in records])}
+    return {"before": combine([value(r.first) for r in records]),
+            "after": combine([value(r.answer) for r in records])}
 
 
 def error_free(attempt: Attempt) -> bool:
@@ -196,7 +188,4 @@ def arrow(figure: Mapping[str, float | None]) -> str:
     return f"{fmt(figure['before'])}->{fmt(figure['after'])}"
 
 
-
-
-__all__ = ["BenchError", "FEEDBACK_MODES", "RunConfig", "TaskError", "after", "before", "feedback_analyzers",
-           "make_loop"]
+__all__ = ["BenchError", "FEEDBACK_MODES", "RunConfig", "TaskError", "feedback_analyzers", "make_loop"]

@@ -15,8 +15,8 @@ import statistics
 import threading
 from collections import defaultdict, deque
 
-from secgen.engine.record import LoopResult
 from secgen.engine.measure import percentile
+from secgen.engine.record import LoopResult
 
 WINDOW = 1000  # latencies kept per stage
 

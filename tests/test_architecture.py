@@ -46,5 +46,5 @@ def test_imports_flow_one_way(package):
 
 def test_the_check_sees_a_wrong_import(tmp_path):
     module = tmp_path / "m.py"
-    module.write_text("def f():\n    from secgen.bench.runner import before\n")
+    module.write_text("def f():\n    from secgen.bench.runner import make_loop\n")
     assert imported_packages(module) == [(2, "bench")]

@@ -6,7 +6,7 @@ blocking findings and their scores land in a resumable ``results.jsonl``.
 Run 0 is greedy (the paper's setting); ``samples`` more runs sample at
 ``temperature`` with seeds 1..N, which finds flawed and good answers to the
 same prompt where greedy decoding writes only one of them. A task's attempts
-from all runs are pooled and paired by :func:`secgen.training.pairs.pairs_from_record`.
+from all runs are pooled and paired by :func:`secgen.training.pairs.task_pairs`.
 
 Scores decide more than the analyzers do: a task with unit tests (HumanEval)
 runs every attempt in the sandbox, and CyberSecEval tasks are scored by the
@@ -34,7 +34,7 @@ from secgen.engine.loop import RepairLoop
 from secgen.engine.record import LoopResult, read_results
 from secgen.engine.runs import ResultsFile, run_tasks
 from secgen.engine.tasks import Task, load_tasks
-from secgen.training.pairs import PreferencePair, dedupe, pairs_from_record
+from secgen.training.pairs import PreferencePair, dedupe, task_pairs
 
 ICD_FEEDBACK = "syntax,pyflakes,bandit,tree-sitter,gcc,icd-regex,icd-semgrep"
 
@@ -123,8 +123,7 @@ def pairs_from_pool(pooled: Mapping[str, list], tasks: Mapping[str, Task], *,
     pairs: list[PreferencePair] = []
     for task_id, attempts in pooled.items():
         if task_id in tasks:
-            record = LoopResult(best=None, attempts=tuple(attempts), stop_reason="pooled", task_id=task_id)
-            pairs.extend(pairs_from_record(record, tasks[task_id], max_per_task=max_per_task))
+            pairs.extend(task_pairs(tasks[task_id], attempts, max_per_task=max_per_task))
     unique, dropped = dedupe(pairs)
     reasons: dict[str, int] = {}
     for pair in unique:

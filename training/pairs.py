@@ -21,9 +21,9 @@ task has tests it must have passed them (a good attempt that was never tested
 is not trusted as chosen). :func:`pairs_from_attempts` pairs every distinct
 flawed attempt with every distinct good one, most flawed first, at most
 ``max_pairs`` per prompt, so a task with many rounds cannot dominate the set.
-It is the one pair builder: :func:`pairs_from_record` calls it for a task's
-record, and the language server's opt-in collector
-(:mod:`secgen.server.collect`) for an accepted suggestion.
+It is the one pair builder: :func:`task_pairs` calls it for a task's attempts
+(one record, or several runs pooled by mining), and the language server's
+opt-in collector (:mod:`secgen.server.collect`) for an accepted suggestion.
 
 **Split.** :func:`split_by_task` holds out whole tasks, never single pairs: two
 pairs of one task share a prompt, and a validation loss measured on a prompt
@@ -182,13 +182,18 @@ def task_prompt(task: Task) -> tuple[dict, ...]:
     return tuple({"role": m.role, "content": m.content} for m in generation_messages(task.prompt, task.language))
 
 
+def task_pairs(task: Task, attempts: Sequence[Attempt], *, max_per_task: int = 4) -> list[PreferencePair]:
+    """The pairs a task's attempts give (one run of the loop, or several runs pooled), meta naming the task."""
+    meta = {"task_id": task.task_id, "source": MINED, "language": task.language} | ({"cwe": task.cwe} if task.cwe else {})
+    return pairs_from_attempts(attempts, prompt=task_prompt(task), language=task.language, meta=meta,
+                               tested=bool(task.tests), max_pairs=max_per_task)
+
+
 def pairs_from_record(record: LoopResult, task: Task, *, max_per_task: int = 4) -> list[PreferencePair]:
-    """The pairs one task's record (a run of the loop, or several pooled) gives, meta naming the task."""
+    """The pairs of one task's record; :class:`PairError` when the record answered another task."""
     if record.task_id not in (None, task.task_id):
         raise PairError(f"record of task {record.task_id!r} given with task {task.task_id!r}")
-    meta = {"task_id": task.task_id, "source": MINED, "language": task.language} | ({"cwe": task.cwe} if task.cwe else {})
-    return pairs_from_attempts(record.attempts, prompt=task_prompt(task), language=task.language, meta=meta,
-                               tested=bool(task.tests), max_pairs=max_per_task)
+    return task_pairs(task, record.attempts, max_per_task=max_per_task)
 
 
 def pairs_from_results(path: Path, tasks: Iterable[Task], *,
