@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@echo "installing secgen and its dependencies (llama-cpp-python compiles once, ~5 min on 2 cores; pip caches it)"
-	$(BIN)/python -m pip install --progress-bar on -e '.[dev,train]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev,train,bench]'
 	touch $(STAMP)
 
 # Debian packages, checked on every make (order-only: they never force a reinstall):

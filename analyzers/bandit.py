@@ -24,11 +24,19 @@ makes after each test that found nothing, only to log it. The results are
 Bandit's own (a test compares them with the stock visitor's on the fixture
 corpus, the examples and the HumanEval solutions). The tree is the one
 :func:`~secgen.analyzers.syntax.parse` already built for the other analyzers.
+
+One correction to Bandit's own verdicts: B413 ("pyCrypto is no longer
+maintained") fires on every ``import Crypto...``, but pycryptodome, the
+maintained drop-in, installs the same ``Crypto`` package. Where ``Crypto``
+resolves to pycryptodome in this environment, B413 is reported at low
+severity (not blocking by default) with a message saying so; elsewhere it
+stays as Bandit has it.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import logging
 import os
@@ -103,11 +111,16 @@ class BanditAnalyzer:
         return self._manager
 
     def _finding(self, issue, lines: list[str]) -> Finding:
+        severity, message = _SEVERITY.get(issue.severity, Severity.INFO), issue.text
+        if issue.test_id == "B413" and (library := crypto_library()) is not None:
+            severity = Severity.LOW
+            message = (f"`Crypto` here is {library}, the maintained successor of the retired pyCrypto that "
+                       f"Bandit's B413 warns about; use its modern modes (AES-GCM, PKCS#1 OAEP).")
         return Finding(
             analyzer=self.name,
             rule_id=issue.test_id,
-            message=issue.text,
-            severity=_SEVERITY.get(issue.severity, Severity.INFO),
+            message=message,
+            severity=severity,
             confidence=_CONFIDENCE.get(issue.confidence, Confidence.LOW),
             cwe=issue.cwe.id or None,
             range=_issue_range(issue, lines),
@@ -119,6 +132,23 @@ class BanditAnalyzer:
         if test_id not in self._urls:
             self._urls[test_id] = docs_utils.get_url(test_id)
         return self._urls[test_id]
+
+
+@functools.lru_cache(maxsize=1)
+def crypto_library() -> str | None:
+    """``"pycryptodome"`` when the ``Crypto`` package installed here is pycryptodome (not pyCrypto), else None."""
+    from importlib import metadata, util
+
+    try:
+        metadata.distribution("pycryptodome")
+    except metadata.PackageNotFoundError:
+        return None
+    try:
+        metadata.distribution("pycrypto")
+        return None  # both installed: whichever wrote Crypto last wins; do not guess
+    except metadata.PackageNotFoundError:
+        pass
+    return "pycryptodome" if util.find_spec("Crypto") is not None else None
 
 
 def _visitor_filename(path: str | None) -> str:

@@ -40,7 +40,7 @@ from typing import Any, Callable, Mapping, Sequence
 from secgen.analyzers import default_registry
 from secgen.analyzers.registry import AnalyzerRegistry
 from secgen.engine.backend import Backend
-from secgen.engine.config import BATCH, FEEDBACK_MODES, FeedbackError, feedback_analyzers
+from secgen.engine.config import BATCH, FEEDBACK_MODES, FeedbackError, feedback_analyzers, parse_tiers
 from secgen.engine.loop import RepairLoop
 from secgen.engine.measure import rate
 from secgen.engine.record import Attempt, LoopResult
@@ -67,18 +67,22 @@ class RunConfig:
     t_max: int = BATCH.t_max
     max_tokens: int = BATCH.max_tokens
     time_budget_s: float | None = BATCH.time_budget_s
+    tiers: tuple[str, ...] = BATCH.tiers
 
     def header(self) -> dict:
         return {"benchmark": self.benchmark, "model": self.model, "feedback": self.feedback,
                 "analyzers": list(feedback_analyzers(self.feedback)), "t_max": self.t_max,
-                "max_tokens": self.max_tokens}
+                "max_tokens": self.max_tokens, "tiers": list(self.tiers)}
 
 
 def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tasks: Sequence[Task], *,
             config: RunConfig, make_scorer: Callable[[], Scorer], summarize: Callable[[list[LoopResult]], dict],
             progress: Callable[[list[LoopResult]], str], title: str, header: Mapping[str, Any] | None = None,
-            extra: Mapping[str, Any] | None = None) -> int:
+            extra: Mapping[str, Any] | None = None, publish: Callable[[dict, Path], None] | None = None) -> int:
     """The shared second half of a benchmark command: model, loop, results file, run, summary, report.
+
+    ``publish(summary, out_dir)`` writes and prints a benchmark's own report instead of :mod:`secgen.bench.report`'s
+    (which knows HumanEval and CyberSecEval).
 
     Returns the exit status: 0, 2 for an error the user can fix (one line on stderr), 130 when
     interrupted (what was done is kept, and the same command continues it).
@@ -116,6 +120,9 @@ def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tas
                "machine": host, "command": command_line(argv, name), "started": started,
                "seconds": round(time.perf_counter() - clock, 1), "tasks": len(records), **dict(extra or {}),
                name: summarize(records)}
+    if publish is not None:
+        publish(summary, results.path.parent)
+        return 0
     written = report.write_report([summary], results.path.parent, title=f"{title}: {summary['model']}")
     print(report.top(summary))
     print(f"wrote {written['markdown']} and {written['json']}", file=sys.stderr)
@@ -131,7 +138,7 @@ def pick(tasks: Sequence[Task], args: argparse.Namespace, *, languages: Sequence
 
 def make_loop(backend: Backend, config: RunConfig, registry: AnalyzerRegistry | None = None) -> RepairLoop:
     loop_config = replace(BATCH, t_max=config.t_max, time_budget_s=config.time_budget_s,
-                          analyzers=feedback_analyzers(config.feedback),
+                          analyzers=feedback_analyzers(config.feedback), tiers=config.tiers,
                           params=replace(BATCH.params, max_tokens=config.max_tokens))
     return RepairLoop(backend, registry or default_registry(), loop_config)
 
@@ -147,10 +154,20 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, default_feedback: s
                         help=f"repair rounds after the first answer (default {BATCH.t_max})")
     parser.add_argument("--max-tokens", type=int, default=BATCH.max_tokens,
                         help=f"tokens per answer (default {BATCH.max_tokens})")
+    parser.add_argument("--tiers", type=tiers_argument, default=BATCH.tiers,
+                        help=f"repair tiers, cheapest first (default {','.join(BATCH.tiers)}; `repair` alone is the "
+                             f"paper's loop)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N tasks")
     parser.add_argument("--tasks", default=None, help="comma-separated task ids (a trailing / selects a prefix)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default bench-results/NAME)")
     parser.add_argument("--restart", action="store_true", help="discard the results in --out and start again")
+
+
+def tiers_argument(text: str) -> tuple[str, ...]:
+    try:
+        return parse_tiers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def output_dir(args, benchmark: str) -> Path:

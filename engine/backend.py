@@ -14,6 +14,16 @@ knows every backend), so callers never import a backend module directly:
 * ``http(s)://HOST[:PORT]`` -> an OpenAI-compatible server;
 * ``fake:PATH`` -> the scripted fake used by fast tests.
 
+**Continuing an answer.** When the last chat message is the assistant's, a
+backend that can (``continues = True``: llama.cpp, transformers, the fake)
+continues that message instead of starting a new turn: the guided re-decode
+keeps the lines before a flagged one, and a cut answer is continued rather
+than repaired. llama.cpp reuses its KV cache for the shared prefix. An
+OpenAI-compatible server has no portable way to do this (``continues = False``),
+and the loop skips those steps there. ``GenerationParams.avoid`` names text the
+answer should not contain (``shell``, ``md5``): backends that can bias logits
+(llama.cpp, transformers) push down the first token of each; others ignore it.
+
 Cancellation is cooperative: a :class:`CancelToken` is checked between
 tokens. Backends that own one model serialize requests with a lock, and a
 newer request cancels the one in flight (the editor only wants the latest).
@@ -104,11 +114,13 @@ class GenerationParams:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int = 0
+    avoid: tuple[str, ...] = ()  # text to steer away from (guided re-decoding); a hint, not a guarantee
 
 
 @runtime_checkable
 class Backend(Protocol):
     name: str
+    continues: bool  # continues a final assistant message (see the module docstring)
 
     def fim(
         self, prefix: str, suffix: str, params: GenerationParams, cancel: CancelToken | None = None
@@ -131,6 +143,11 @@ class Generation:
     text: str
     cancelled: bool = False
     chunks: list[str] = field(default_factory=list, repr=False)
+
+
+def continues(backend: Backend) -> bool:
+    """Whether ``backend`` continues a final assistant message (backends written before this default to no)."""
+    return bool(getattr(backend, "continues", False))
 
 
 def collect(stream: Iterator[str], until: Callable[[str], bool] | None = None) -> Generation:

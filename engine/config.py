@@ -32,6 +32,7 @@ from secgen.analyzers.registry import DEFAULT_ANALYZERS
 from secgen.engine.backend import GenerationParams
 
 T_MAX = 3  # repair rounds after the first answer, as in the paper
+TIERS = ("fix", "guided", "repair")  # mechanical fixes (no model), guided re-decoding, model repair rounds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,13 +43,18 @@ class LoopConfig:
     policy: SeverityPolicy = field(default_factory=SeverityPolicy)
     params: GenerationParams = field(default_factory=GenerationParams)
     include_slow: bool = False  # run "slow" analyzers too (icd-semgrep, svace, ...): not per keystroke
+    tiers: tuple[str, ...] = TIERS  # the repair tiers to use, cheapest first (a subset of TIERS)
+    samples: int = 3  # guided tier: seeded samples drawn when its greedy re-decode is not clean
+    sample_temperature: float = 0.8
+    # No repair round starts once this many times the first answer's time has passed (None: no such bound)
+    repair_budget_x: float | None = None
 
     @property
     def max_tokens(self) -> int:
         return self.params.max_tokens
 
 
-EDITOR = LoopConfig(time_budget_s=30.0, params=GenerationParams(max_tokens=128))
+EDITOR = LoopConfig(time_budget_s=30.0, params=GenerationParams(max_tokens=128), repair_budget_x=3.0)
 COMMAND = LoopConfig(time_budget_s=120.0, params=GenerationParams(max_tokens=384), include_slow=True)
 BATCH = LoopConfig(time_budget_s=300.0, params=GenerationParams(max_tokens=512), include_slow=True)
 
@@ -59,6 +65,15 @@ FEEDBACK_MODES: dict[str, tuple[str, ...]] = {
     "default": DEFAULT_ANALYZERS,
     "icd": ("syntax", "tree-sitter", "icd-regex", "icd-semgrep"),
 }
+
+
+def parse_tiers(text: str) -> tuple[str, ...]:
+    """``"fix,repair"`` -> the tiers in :data:`TIERS` order; ``ValueError`` naming an unknown one."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in TIERS]
+    if unknown or not names:
+        raise ValueError(f"unknown repair tier(s) {', '.join(unknown) or '(none named)'}; choose from {', '.join(TIERS)}")
+    return tuple(t for t in TIERS if t in names)
 
 
 class FeedbackError(ValueError):

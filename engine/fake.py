@@ -10,7 +10,8 @@ Script file (JSON)::
     {"fim":  ["first answer", "answer to the first repair", ...],
      "chat": ["```python\\n...\\n```", ...],
      "rules": [{"kind": "chat", "match": "REGEX", "reply": "..."}],
-     "chunk_delay_s": 0.0}
+     "chunk_delay_s": 0.0,
+     "continues": false}
 
 A prompt matching a rule's regex gets that rule's reply; otherwise answers are
 taken in order per kind, and the last one repeats once the list runs out.
@@ -41,6 +42,9 @@ class ScriptedBackend:
     rules: list[dict] = field(default_factory=list)
     chunk_delay_s: float = 0.0
     name: str = "fake"
+    # Continues a final assistant message (the guided tier, a cut answer): a script opts in with "continues": true,
+    # and its replies are then continuations where the prompt ends with an assistant turn
+    continues: bool = False
     # (kind, prompt) as received, the latest 256: a long-running server (the soak) must not keep them all
     prompts: deque[tuple[str, str]] = field(default_factory=lambda: deque(maxlen=256))
 
@@ -59,7 +63,7 @@ class ScriptedBackend:
         _check_script(path, data)
         return cls(fim_replies=list(data.get("fim", [])), chat_replies=list(data.get("chat", [])),
                    rules=list(data.get("rules", [])), chunk_delay_s=float(data.get("chunk_delay_s", 0.0)),
-                   name=f"fake:{path}")
+                   continues=bool(data.get("continues", False)), name=f"fake:{path}")
 
     def _reply(self, kind: str, prompt: str) -> str:
         with self._lock:

@@ -16,6 +16,13 @@ Choices that are not obvious:
   An editor only wants the latest completion.
 * **The prompt is cut to fit the context**: the tail of the prefix and the head
   of the suffix are kept.
+* **Continuing an answer** (a final assistant message): the conversation before
+  it is rendered with the GGUF's own chat template in llama-cpp-python's
+  formatter (the same sandbox ``create_chat_completion`` uses), the partial
+  answer is appended, and the text is completed; llama-cpp-python reuses the
+  KV cache for the prefix the previous request shared. ``params.avoid`` becomes
+  a logit bias of -100 on the first token of each avoided text (with and
+  without a leading space).
 * **Nothing reaches llama.cpp unchecked.** :meth:`LlamaBackend.from_spec` passes
   every file through :func:`~secgen.engine.catalog.check_model_file` first: a
   catalog file's size and digest, or, for any other GGUF (a path, a registered
@@ -69,6 +76,8 @@ def model_params_without_extra_bufts(enabled: bool):
 
 class LlamaBackend:
     """Fill-in-the-middle and chat on one llama.cpp model."""
+
+    continues = True
 
     def __init__(self, model_path: str | Path, *, n_ctx: int = 4096, n_threads: int | None = None,
                  extra_buffer_types: bool = False, verbose: bool = False, llama=None) -> None:
@@ -140,16 +149,42 @@ class LlamaBackend:
             pre = pre[-(budget - keep_suffix):] if budget > keep_suffix else []
         return [self._token(FIM_PREFIX), *pre, self._token(FIM_SUFFIX), *suf, self._token(FIM_MIDDLE)]
 
+    def logit_bias(self, avoid: Sequence[str]) -> dict[int, float] | None:
+        """-100 on the first token of each text in ``avoid`` (as written and after a space)."""
+        bias = {}
+        for text in avoid:
+            for variant in (text, " " + text):
+                ids = self.llm.tokenize(variant.encode(), add_bos=False, special=False)
+                if ids:
+                    bias[ids[0]] = -100.0
+        return bias or None
+
+    def _complete(self, prompt, params: GenerationParams, check) -> Iterator[str]:
+        stream = self.llm.create_completion(prompt, max_tokens=params.max_tokens, temperature=params.temperature,
+                                            top_p=params.top_p, stop=list(params.stop) or None, seed=params.seed,
+                                            logit_bias=self.logit_bias(params.avoid), stream=True)
+        for chunk in stream:
+            check()
+            yield chunk["choices"][0]["text"]
+
     def fim(self, prefix: str, suffix: str, params: GenerationParams,
             cancel: CancelToken | None = None) -> Iterator[str]:
         with self._turns.claim(cancel) as check:
-            tokens = self.fim_tokens(prefix, suffix, params.max_tokens)
-            stream = self.llm.create_completion(tokens, max_tokens=params.max_tokens, temperature=params.temperature,
-                                                top_p=params.top_p, stop=list(params.stop), seed=params.seed,
-                                                stream=True)
-            for chunk in stream:
-                check()
-                yield chunk["choices"][0]["text"]
+            yield from self._complete(self.fim_tokens(prefix, suffix, params.max_tokens), params, check)
+
+    def continuation_prompt(self, messages: Sequence[ChatMessage]) -> str:
+        """The conversation before the final assistant message, as the chat template renders it, then that message."""
+        from llama_cpp import llama_chat_format
+
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise BackendError(f"model {self.name} has no chat template; it cannot continue an answer")
+        special = lambda token: self.llm.detokenize([token], special=True).decode("utf-8", "replace") \
+            if token >= 0 else ""
+        formatter = llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=special(self.llm.token_eos()),
+                                                         bos_token=special(self.llm.token_bos()))
+        rendered = formatter(messages=[{"role": m.role, "content": m.content} for m in messages[:-1]])
+        return rendered.prompt + messages[-1].content
 
     def chat(self, messages: Sequence[ChatMessage], params: GenerationParams,
              cancel: CancelToken | None = None) -> Iterator[str]:
@@ -157,10 +192,13 @@ class LlamaBackend:
 
         with self._turns.claim(cancel) as check:
             try:
+                if messages and messages[-1].role == "assistant":
+                    yield from self._complete(self.continuation_prompt(messages), params, check)
+                    return
                 stream = self.llm.create_chat_completion(
                     [{"role": m.role, "content": m.content} for m in messages], max_tokens=params.max_tokens,
                     temperature=params.temperature, top_p=params.top_p, stop=list(params.stop) or None,
-                    seed=params.seed, stream=True)
+                    seed=params.seed, logit_bias=self.logit_bias(params.avoid), stream=True)
                 for chunk in stream:
                     check()
                     text = chunk["choices"][0]["delta"].get("content")

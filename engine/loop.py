@@ -1,13 +1,37 @@
-"""The repair loop: generate -> analyze -> feed back -> regenerate.
+"""The repair loop: generate -> analyze -> repair in tiers, cheapest first.
 
 This is the method of the seed paper (and CodePatchLLM before it): the model
 writes code, static analyzers check it, and while blocking findings remain the
-model is asked again with the analyzers' messages. The loop stops when
+code is repaired. Repairs come in tiers (``LoopConfig.tiers``), each recorded
+with its origin (:data:`~secgen.engine.record.ORIGINS`):
+
+1. ``fix``: mechanical fixes, no model (:mod:`secgen.engine.fixes`), tried on
+   every attempt that has blocking findings; instant, and kept only when they
+   remove findings, add none and pass the guard;
+2. ``guided``: the first flagged line re-decoded. Everything before it is kept
+   (the model continues its own answer, so llama.cpp reuses the KV cache for
+   that prefix instead of reading a new prompt), the remedy is a one-line
+   comment above the line, and the flagged construct's words are pushed down
+   by a logit bias. If the greedy re-decode is not clean, up to ``samples``
+   seeded samples are drawn (the seed is recorded) and the first clean one
+   the guard accepts is kept. Needs a backend that continues an answer;
+3. ``repair``: a model repair round fed the analyzers' findings (the paper's
+   feedback step); its answer then goes through tiers 1 and 2 too.
+
+A ``generate`` answer cut at ``max_tokens`` inside its code block is first
+continued (once), not repaired.
+
+Every repair passes the function guard (:mod:`secgen.engine.guard`) against
+the first attempt: one that drops a function, changes a signature, adds an
+undefined name or removes what the code does is kept in the record with the
+reason (``rejected``) and is never the answer. The loop stops when
 
 * no blocking finding remains (``clean``),
 * ``t_max`` repair rounds are spent (``t_max``; 3 by default, as in the paper),
-* a round does not reduce the number of blocking findings (``no_progress``),
-* the time budget is spent before another round could start (``time_budget``),
+* a round (a model answer with what tiers 1 and 2 made of it) does not reduce
+  the number of blocking findings, or the guard refused it (``no_progress``),
+* the time budget is spent before another round could start (``time_budget``;
+  ``repair_budget_x`` also bounds it by a multiple of the first answer's time),
 * the caller cancels (``cancelled``), or the model offers nothing (``empty``),
 * the model fails in a repair round (``model_failed``: a model server that errs
   or stalls; the attempts so far are kept). A failure in the first round has
@@ -34,14 +58,17 @@ import re
 import textwrap
 import time
 from dataclasses import dataclass, field, replace
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 from secgen.analyzers import AnalyzerRegistry, Finding, Source, default_registry
 from secgen.engine import prompts
-from secgen.engine.backend import Backend, BackendError, CancelToken, Generation, GenerationParams, collect
+from secgen.engine.backend import (Backend, BackendError, CancelToken, ChatMessage, Generation, GenerationParams,
+                                   collect, continues)
 from secgen.engine.config import LoopConfig
-from secgen.engine.postprocess import postprocess
-from secgen.engine.record import FIRST, REPAIR, Attempt, LoopResult
+from secgen.engine.fixes import FixOutcome, mechanical_fix
+from secgen.engine.guard import function_guard
+from secgen.engine.postprocess import drop_example_calls, postprocess
+from secgen.engine.record import FIRST, FIX, GUIDED, REPAIR, Attempt, LoopResult
 
 
 class RepairTask(Protocol):
@@ -58,6 +85,53 @@ class RepairTask(Protocol):
 
     def check(self, text: str, loop: "RepairLoop") -> list[Finding]: ...
 
+    def initial(self) -> str | None:
+        """The code to start from instead of asking the model (``secgen fix``), or ``None``."""
+        ...
+
+    def whole(self, text: str) -> str:
+        """``text`` in its setting, as the guard compares it (a suggestion inside its document)."""
+        ...
+
+    def mechanical(self, text: str, findings: Sequence[Finding], loop: "RepairLoop") -> FixOutcome | None:
+        """The mechanical tier on ``text``; ``None`` when this task cannot take it."""
+        ...
+
+    def redecode(self, backend: Backend, params: GenerationParams, cancel: CancelToken, attempt: Attempt,
+                 finding: Finding) -> tuple[str, str | None, Generation] | None:
+        """Re-decode ``attempt`` from ``finding``'s line: (prompt as sent, the candidate, the answer), or None."""
+        ...
+
+
+def continue_if_cut(backend: Backend, messages: Sequence[ChatMessage], params: GenerationParams,
+                    cancel: CancelToken, answer: Generation, language: str) -> Generation:
+    """A chat answer that stopped at ``max_tokens`` inside its code block, continued once where the backend can."""
+    if answer.cancelled or len(answer.chunks) < params.max_tokens or prompts.has_closed_block(answer.text) \
+            or "```" not in answer.text or not continues(backend):
+        return answer
+    more = collect(backend.chat([*messages, ChatMessage(role="assistant", content=answer.text)], params, cancel),
+                   until=lambda t: "```" in t)
+    return Generation(text=answer.text + more.text, cancelled=more.cancelled, chunks=answer.chunks + more.chunks)
+
+
+def guided_prefill(code: str, finding: Finding, language: str) -> tuple[str, str] | None:
+    """(the code before ``finding``'s line, that plus the hint) for a chat re-decode; None when the line is not in it."""
+    lines = code.splitlines(keepends=True)
+    if not 0 <= finding.line < len(lines):
+        return None
+    kept = "".join(lines[:finding.line])
+    flagged = lines[finding.line]
+    hint = prompts.guide_comment(finding, flagged[: len(flagged) - len(flagged.lstrip(" \t"))], language)
+    return kept, f"```{language}\n{kept}{hint}\n"
+
+
+def redecode_chat(backend: Backend, messages: Sequence[ChatMessage], prefill: str, params: GenerationParams,
+                  cancel: CancelToken, finding: Finding) -> tuple[str, Generation]:
+    """The conversation with ``prefill`` as the assistant's partial answer, continued to the end of its code block."""
+    messages = [*messages, ChatMessage(role="assistant", content=prefill)]
+    params = replace(params, stop=params.stop or prompts.CHAT_STOPS, avoid=prompts.avoided(finding))
+    return prompts.render_messages(messages), collect(backend.chat(messages, params, cancel), until=lambda t: "```" in t)
+
 
 UNDEFINED_NAME = {"F821"}  # pyflakes' undefined name: a fragment's borrowed names are not its errors
 
@@ -71,6 +145,8 @@ class GenerationTask:
     # Code the answer continues (an autocomplete prompt's snippet): a finding it shares with this code analyzed
     # alone (same analyzer, rule and message: `undefined name 'req'` in a cut-out fragment) is not the answer's
     context: str = ""
+    # The task's own examples as a check of candidate code (benchmarks only: it runs the code in the sandbox)
+    examples: Callable[[str], str | None] | None = None
     _baseline: set[tuple[str, str, str]] | None = None
     _context_names: set[str] = field(default_factory=set)
 
@@ -80,11 +156,23 @@ class GenerationTask:
         else:
             messages = prompts.repair_messages(self.description, previous.text, previous.blocking, self.language)
         params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
-        return prompts.render_messages(messages), collect(backend.chat(messages, params, cancel),
-                                                          until=prompts.has_closed_block)
+        answer = collect(backend.chat(messages, params, cancel), until=prompts.has_closed_block)
+        return prompts.render_messages(messages), continue_if_cut(backend, messages, params, cancel, answer,
+                                                                  self.language)
+
+    def redecode(self, backend, params, cancel, attempt, finding):
+        if (plan := guided_prefill(attempt.text, finding, self.language)) is None:
+            return None
+        kept, prefill = plan
+        prompt, answer = redecode_chat(backend, prompts.generation_messages(self.description, self.language), prefill,
+                                       params, cancel, finding)
+        opening = prefill[:prefill.index("\n") + 1]
+        return prompt, self.candidate(f"{opening}{kept}{answer.text.split('```')[0]}```"), answer
 
     def candidate(self, raw):
         code = prompts.extract_code(raw, self.language)
+        if self.language == "python" and not self.context:
+            code = drop_example_calls(code, self.description)
         return code if code.strip() else None
 
     def _analyze(self, text: str, loop: "RepairLoop") -> list[Finding]:
@@ -105,6 +193,19 @@ class GenerationTask:
             self._context_names = set(re.findall(r"[A-Za-z_]\w*", self.context))
         return [f for f in findings if (f.analyzer, f.rule_id, f.message) not in self._baseline
                 and not self._borrowed(f)]
+
+    def initial(self):
+        return None
+
+    def whole(self, text):
+        return text
+
+    def guard(self, before: str, after: str) -> str | None:
+        return function_guard(before, after, language=self.language, examples=self.examples)
+
+    def mechanical(self, text, findings, loop):
+        return mechanical_fix(text, findings, check=lambda t: self.check(t, loop), policy=loop.config.policy,
+                              guard=self.guard, context=self.description, language=self.language)
 
     def _borrowed(self, finding: Finding) -> bool:
         """An undefined name that the context uses too: it is defined in the code around the snippet."""
@@ -134,11 +235,55 @@ class CompletionTask:
     def candidate(self, raw):
         return postprocess(raw, self.prefix, self.suffix, language=self.language)
 
+    def redecode(self, backend, params, cancel, attempt, finding):
+        """FIM again from the flagged line: the suggestion's lines before it join the prefix, the hint above it."""
+        lines = attempt.text.splitlines(keepends=True)
+        index = finding.line - self.first_line
+        if not 0 <= index < len(lines):
+            return None
+        kept = "".join(lines[:index])
+        indent = "" if index == 0 else lines[index][: len(lines[index]) - len(lines[index].lstrip(" \t"))]
+        hinted = prompts.repair_fim_prefix(self.prefix + kept + indent, [finding], self.language)
+        params = replace(params, stop=params.stop or prompts.FIM_STOPS, avoid=prompts.avoided(finding))
+        answer = collect(backend.fim(hinted, self.suffix, params, cancel))
+        fill = postprocess(answer.text, hinted, self.suffix, language=self.language)
+        return prompts.fim_prompt(hinted, self.suffix), (kept + indent + fill) if fill else None, answer
+
     def _analyze(self, text: str, loop: "RepairLoop") -> list[Finding]:
         report = loop.registry.analyze(Source(text=text, language=self.language, path=self.path), loop.config.analyzers,
                                        include_slow=loop.config.include_slow)
         loop.failures.update(report.failures)
         return report.findings
+
+    def initial(self):
+        return None
+
+    def whole(self, text):
+        return self.prefix + text + self.suffix
+
+    def mechanical(self, text, findings, loop):
+        """Fixes on the document, kept only when they stay inside the suggestion (ghost text cannot add an import)."""
+        shift = self.first_line
+
+        def middle(document: str) -> str | None:
+            inside = len(document) >= len(self.prefix) + len(self.suffix) and document.startswith(self.prefix) \
+                and document.endswith(self.suffix)
+            return document[len(self.prefix):len(document) - len(self.suffix)] if inside else None
+
+        def check(document: str) -> list[Finding]:
+            return [f.moved(shift) for f in self.check(middle(document), loop)]
+
+        def guard(before: str, after: str) -> str | None:
+            if middle(after) is None:
+                return "the fix edits outside the suggestion"
+            return function_guard(before, after, language=self.language)
+
+        outcome = mechanical_fix(self.whole(text), [f.moved(shift) for f in findings], check=check,
+                                 policy=loop.config.policy, guard=guard, language=self.language)
+        if not outcome.changed:
+            return None
+        return FixOutcome(text=middle(outcome.text), findings=tuple(f.moved(-shift) for f in outcome.findings),
+                          applied=outcome.applied, rejected=outcome.rejected, tried=True)
 
     def check(self, text, loop):
         if self._baseline is None:
@@ -180,8 +325,8 @@ def blame(baseline: Sequence[Finding], findings: Sequence[Finding], *, first_lin
     return [f for f in findings if f.line in own and (f.analyzer, f.rule_id, f.line) not in known]
 
 
-def _rank(attempt: Attempt) -> tuple[int, int, int]:
-    return (len(attempt.blocking), len(attempt.findings), attempt.round)
+def _rank(attempt: Attempt) -> tuple[bool, int, int, int]:
+    return (bool(attempt.rejected), len(attempt.blocking), len(attempt.findings), attempt.round)
 
 
 class RepairLoop:
@@ -195,8 +340,9 @@ class RepairLoop:
         self.failures: dict[str, str] = {}
 
     def generate(self, description: str, *, language: str = "python", preamble: str = "", context: str = "",
-                 cancel: CancelToken | None = None) -> LoopResult:
-        task = GenerationTask(description=description, language=language, preamble=preamble, context=context)
+                 cancel: CancelToken | None = None, examples: Callable[[str], str | None] | None = None) -> LoopResult:
+        task = GenerationTask(description=description, language=language, preamble=preamble, context=context,
+                              examples=examples)
         return self.run(task, cancel)
 
     def complete(self, prefix: str, suffix: str = "", *, language: str = "python", path: str | None = None,
@@ -214,10 +360,10 @@ class RepairLoop:
         self.failures = {}
         started = time.monotonic()
         attempts: list[Attempt] = []
-        previous: Attempt | None = None
+        previous: Attempt | None = None  # the attempt the next round repairs (the last one the guard let through)
         stop, model_error = "t_max", None
         for round_no in range(self.config.t_max + 1):
-            if round_no and self._out_of_time(started):
+            if round_no and self._out_of_time(started, attempts):
                 stop = "time_budget"
                 break
             try:
@@ -227,39 +373,141 @@ class RepairLoop:
                     raise
                 stop, model_error = "model_failed", f"repair round {round_no}: {exc}"
                 break
-            if attempt is not None:
-                attempts.append(attempt)
+            if attempt is None:
+                stop = stop_now or "cancelled"
+                break
+            if attempts and attempt.text and (why := self._guard(task, attempts[0], attempt.text)):
+                attempt, stop_now = replace(attempt, rejected=why), None
+            attempts.append(attempt)
             if stop_now:
                 stop = stop_now
                 break
-            if previous is not None and len(attempt.blocking) >= len(previous.blocking):
+            if not attempt.rejected and (fixed := self._mechanical(task, attempt)) is not None:
+                attempts.append(fixed)
+                attempt = fixed
+                if not fixed.blocking:
+                    stop = "clean"
+                    break
+            if not attempt.rejected:
+                try:
+                    guided = self._guided(task, attempt, cancel, started, attempts)
+                except BackendError as exc:
+                    stop, model_error = "model_failed", f"guided re-decode in round {round_no}: {exc}"
+                    break
+                if guided is not None:
+                    attempt = guided
+                    if not attempt.blocking:
+                        stop = "clean"
+                        break
+            if cancel.cancelled:
+                stop = "cancelled"
+                break
+            if attempt.rejected or (previous is not None and len(attempt.blocking) >= len(previous.blocking)):
                 stop = "no_progress"
                 break
             previous = attempt
-        best = min(attempts, key=_rank) if attempts else None
+        eligible = [a for a in attempts if not a.rejected]
+        best = min(eligible, key=_rank) if eligible else None
         if best is not None and not best.text:
             best = None
         return LoopResult(best=best, attempts=tuple(attempts), stop_reason=stop, analyzer_failures=dict(self.failures),
                           model_error=model_error, language=task.language, seconds=time.monotonic() - started)
 
-    def _out_of_time(self, started: float) -> bool:
+    def _out_of_time(self, started: float, attempts: Sequence[Attempt]) -> bool:
+        elapsed = time.monotonic() - started
         budget = self.config.time_budget_s
-        return budget is not None and time.monotonic() - started >= budget
+        if budget is not None and elapsed >= budget:
+            return True
+        factor = self.config.repair_budget_x  # relative to the model's first answer (none when fixing given code)
+        first = attempts[0] if attempts else None
+        return factor is not None and first is not None and first.origin == FIRST and bool(first.raw) \
+            and elapsed >= factor * max(first.seconds, 0.5)
+
+    @staticmethod
+    def _guard(task: RepairTask, first: Attempt, text: str) -> str | None:
+        """Why ``text`` does not keep what the first attempt does (the task's own guard where it has one)."""
+        guard = getattr(task, "guard", None)
+        if guard is not None:
+            return guard(task.whole(first.text), task.whole(text))
+        return function_guard(task.whole(first.text), task.whole(text), language=task.language)
+
+    def _guided(self, task: RepairTask, attempt: Attempt, cancel: CancelToken, started: float,
+                attempts: list[Attempt]) -> Attempt | None:
+        """The guided tier on ``attempt`` (its attempts appended to ``attempts``): the best better attempt, or None."""
+        if "guided" not in self.config.tiers or not attempt.blocking or not continues(self.backend):
+            return None
+        finding = min(attempt.blocking, key=lambda f: (f.line, f.range.start.column))
+        better: Attempt | None = None
+        for seed in (None, *range(1, self.config.samples + 1)):
+            if self._out_of_time(started, attempts) or cancel.cancelled:
+                break
+            params = self.config.params if seed is None else replace(
+                self.config.params, temperature=self.config.sample_temperature, seed=seed)
+            made = self._redecode(task, attempt, finding, params, cancel, seed, attempts[0])
+            if made is None:
+                break
+            attempts.append(made)
+            if (fixed := None if made.rejected else self._mechanical(task, made)) is not None:
+                attempts.append(fixed)
+                made = fixed
+            if not made.rejected and made.text and len(made.blocking) < len(attempt.blocking) \
+                    and (better is None or _rank(made) < _rank(better)):
+                better = made
+            if better is not None and not better.blocking:
+                break
+        return better
+
+    def _redecode(self, task: RepairTask, attempt: Attempt, finding: Finding, params: GenerationParams,
+                  cancel: CancelToken, seed: int | None, first: Attempt) -> Attempt | None:
+        t0 = time.perf_counter()
+        made = task.redecode(self.backend, params, cancel, attempt, finding)
+        if made is None or made[2].cancelled:
+            return None
+        prompt, text, answer = made
+        t1 = time.perf_counter()
+        findings = tuple(task.check(text, self)) if text else ()
+        t2 = time.perf_counter()
+        why = self._guard(task, first, text) if text else ""
+        return Attempt(round=attempt.round, origin=GUIDED, prompt=prompt, raw=answer.text, text=text or "",
+                       findings=findings, blocking=tuple(self.config.policy.blocking(findings)),
+                       tokens=len(answer.chunks), seconds=t2 - t0, generation_s=t1 - t0, analysis_s=t2 - t1,
+                       rejected=why or "", seed=seed)
+
+    def _mechanical(self, task: RepairTask, attempt: Attempt) -> Attempt | None:
+        """The mechanical tier on an attempt with blocking findings: the fixed attempt, or ``None``."""
+        if "fix" not in self.config.tiers or not attempt.blocking or not attempt.text:
+            return None
+        t0 = time.perf_counter()
+        outcome = task.mechanical(attempt.text, attempt.findings, self)
+        if outcome is None or not outcome.changed:
+            return None
+        return Attempt(round=attempt.round, origin=FIX, text=outcome.text, findings=outcome.findings,
+                       blocking=tuple(self.config.policy.blocking(outcome.findings)), fixes=outcome.applied,
+                       tokens=0, seconds=time.perf_counter() - t0, analysis_s=time.perf_counter() - t0)
 
     def _attempt(self, task: RepairTask, round_no: int, previous: Attempt | None,
                  cancel: CancelToken) -> tuple[Attempt | None, str | None]:
         """One generate-and-analyze step; the second value is a stop reason, if any."""
         t0 = time.perf_counter()
-        prompt, answer = task.ask(self.backend, self.config.params, cancel, previous)
-        if answer.cancelled or cancel.cancelled:
-            return None, "cancelled"
+        start = task.initial() if previous is None else None
+        if start is not None:
+            prompt, raw, text, chunks = "", "", start, 0
+        else:
+            if previous is not None and "repair" not in self.config.tiers:
+                return None, "no_progress"
+            prompt, answer = task.ask(self.backend, self.config.params, cancel, previous)
+            if answer.cancelled or cancel.cancelled:
+                return None, "cancelled"
+            raw, chunks = answer.text, len(answer.chunks)
+            text = None
         t1 = time.perf_counter()
-        text = task.candidate(answer.text)
+        if start is None:
+            text = task.candidate(raw)
         findings = tuple(task.check(text, self)) if text else ()
         t2 = time.perf_counter()
         attempt = Attempt(round=round_no, origin=FIRST if previous is None else REPAIR, prompt=prompt,
-                          raw=answer.text, text=text or "", findings=findings,
-                          blocking=tuple(self.config.policy.blocking(findings)), tokens=len(answer.chunks),
+                          raw=raw, text=text or "", findings=findings,
+                          blocking=tuple(self.config.policy.blocking(findings)), tokens=chunks,
                           seconds=t2 - t0, generation_s=t1 - t0, analysis_s=t2 - t1)
         if not text:
             return attempt, "empty" if previous is None else "no_progress"

@@ -51,6 +51,8 @@ DETAIL_CHARS = 200  # of a server's error text, in a message
 
 
 class OpenAIBackend:
+    continues = False  # servers differ on continuing a final assistant message; the loop skips those steps
+
     def __init__(self, base_url: str, *, model: str = "default", timeout_s: float | None = None,
                  api_key: str | None = None, **_ignored) -> None:
         self.base_url = base_url.rstrip("/")

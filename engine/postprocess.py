@@ -119,3 +119,46 @@ def postprocess(raw: str, prefix: str, suffix: str, *, language: str = "python")
     if language == "python":
         return keep_parseable(text, prefix, suffix)
     return text
+
+
+# A request for something that runs on its own: its module-level calls are the point, not examples.
+_WANTS_SCRIPT = re.compile(r"\b(script|program|command[- ]line|cli|main|app|application|server|daemon|demo|run it|"
+                           r"print|example usage|usage example|test cases?)\b", re.I)
+
+
+def drop_example_calls(code: str, task: str) -> str:
+    """A ``generate`` answer without the example calls and prints the model adds after the requested code.
+
+    Statements after the last top-level ``def``/``class`` that run on import (calls, prints, loops,
+    assignments nothing above uses, ``if __name__ == "__main__":`` blocks) are dropped, unless the task
+    asks for a script, an app or printed output. Imports stay. An answer that does not parse, or that has
+    no function or class, is returned as it is.
+    """
+    if _WANTS_SCRIPT.search(task):
+        return code
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    defs = [i for i, node in enumerate(tree.body) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                        ast.ClassDef))]
+    if not defs:
+        return code
+    used = {n.id for d in defs for n in ast.walk(tree.body[d]) if isinstance(n, ast.Name)}
+    drop = []
+    for node in tree.body[defs[-1] + 1:]:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) \
+            else []
+        if any(isinstance(t, ast.Name) and t.id in used for t in targets):
+            continue
+        drop.append((node.lineno - 1, node.end_lineno))
+    if not drop:
+        return code
+    lines = code.splitlines(keepends=True)
+    for start, end in reversed(drop):
+        while start > 0 and lines[start - 1].startswith("#"):  # the comment that introduces the example
+            start -= 1
+        del lines[start:end]
+    return "".join(lines).rstrip() + "\n"

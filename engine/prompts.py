@@ -10,6 +10,9 @@
 * :func:`repair_fim_prefix`: the feedback for a completion at a cursor: each
   finding's remedy is written as a comment just above the cursor's line, so
   the model fills the same hole again with the instruction in view.
+* :func:`guide_comment` and :func:`avoided`: the guided re-decode's hint (the
+  remedy as a one-line comment above the flagged line) and the text it steers
+  away from (a logit bias where the backend has one).
 """
 
 from __future__ import annotations
@@ -83,6 +86,15 @@ CWE_REMEDIES = {
     798: "read the secret from the environment or a secrets store instead of hard-coding it",
     918: "check the URL against an allow-list of hosts before requesting it",
 }
+# What a guided re-decode steers away from, by rule and by CWE: the flagged construct's own words. Each
+# becomes a logit bias on its first token, so only words whose first token says little else are listed.
+AVOID = {
+    "B102": ("exec",), "B307": ("eval",), "B301": ("pickle",), "B403": ("pickle",), "B302": ("marshal",),
+    "B602": ("shell",), "B604": ("shell",), "B605": ("system", "popen"), "B324": ("md5", "sha1"),
+    "B303": ("md5", "sha1"), "B306": ("mktemp",), "B201": ("debug",), "B501": ("verify",),
+}
+CWE_AVOID = {78: ("shell", "system", "popen"), 94: ("eval", "exec"), 95: ("eval", "exec"), 502: ("pickle", "marshal"),
+             327: ("md5", "sha1"), 328: ("md5", "sha1")}
 # How a line comment starts, per language (remedies for completions are written as comments)
 LINE_COMMENT = {"python": "#", "php": "//"}
 
@@ -90,6 +102,18 @@ LINE_COMMENT = {"python": "#", "php": "//"}
 def remedy(finding: Finding) -> str | None:
     """What to do about ``finding``: its rule's remedy, else its CWE's, else ``None``."""
     return REMEDIES.get(finding.rule_id) or (CWE_REMEDIES.get(finding.cwe) if finding.cwe else None)
+
+
+def avoided(finding: Finding) -> tuple[str, ...]:
+    """The words a guided re-decode of ``finding``'s line steers away from (empty when none is known)."""
+    return AVOID.get(finding.rule_id) or (CWE_AVOID.get(finding.cwe, ()) if finding.cwe else ())
+
+
+def guide_comment(finding: Finding, indent: str, language: str = "python") -> str:
+    """The one-line hint above the flagged line: ``    # Use yaml.safe_load.`` (no newline)."""
+    advice = remedy(finding)
+    note = f"{advice[0].upper()}{advice[1:]}." if advice else f"Avoid: {' '.join(finding.message.split()).rstrip('.')}."
+    return f"{indent}{LINE_COMMENT.get(language, '//')} {note}"
 
 
 def render_messages(messages: Sequence[ChatMessage]) -> str:

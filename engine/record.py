@@ -13,7 +13,9 @@ that keeps or reads a run goes through it:
   (:func:`secgen.training.pairs.pairs_from_attempts`).
 
 An :class:`Attempt` says how it was made (:data:`ORIGINS`: the model's first
-answer, or a model repair round fed the analyzers' findings), the code it
+answer, or the code the user already has (``secgen fix``); a mechanical fix of
+the attempt before it (``fix``, naming the fixes applied); a guided re-decode;
+or a model repair round fed the analyzers' findings), the code it
 proposes, every finding (each marked blocking or not), the tokens streamed,
 the time spent generating and analyzing, and, once a benchmark has scored it,
 its scores (``passed``, ``vulnerable``, ``bleu``...).
@@ -37,8 +39,11 @@ from secgen.analyzers import Finding, Range, Severity
 from secgen.engine.jsonl import read_jsonl
 
 SCHEMA = 2
-FIRST, REPAIR = "first", "repair"  # the model's first answer; a model repair round fed the findings
-ORIGINS = (FIRST, REPAIR)
+FIRST = "first"  # the model's first answer, or the code to repair (``secgen fix``, "Fix with analyzer")
+FIX = "fix"  # mechanical fixes of the attempt before it, no model (secgen.engine.fixes)
+GUIDED = "guided"  # the flagged line re-decoded with its construct penalized
+REPAIR = "repair"  # a model repair round fed the findings
+ORIGINS = (FIRST, FIX, GUIDED, REPAIR)  # cheapest tier first
 
 
 class RecordError(ValueError):
@@ -59,6 +64,9 @@ class Attempt:
     generation_s: float = 0.0  # waiting for the model
     analysis_s: float = 0.0  # post-processing and analyzers
     scores: Mapping[str, Any] = field(default_factory=dict)  # a benchmark's figures: passed, vulnerable, bleu...
+    fixes: tuple[str, ...] = ()  # origin "fix": the mechanical fixes applied
+    rejected: str = ""  # why the function guard refused this attempt ("" when it passed): never the best
+    seed: int | None = None  # a sampled (temperature > 0) attempt's seed
 
     def __post_init__(self) -> None:
         if not self.origin:
@@ -72,6 +80,7 @@ class Attempt:
         data |= {k: v for k, v in (("prompt", self.prompt), ("raw", self.raw)) if v}
         if self.scores:
             data["scores"] = dict(self.scores)
+        data |= {k: v for k, v in (("fixes", list(self.fixes)), ("rejected", self.rejected), ("seed", self.seed)) if v}
         return data
 
     @classmethod
@@ -87,7 +96,9 @@ class Attempt:
                        findings=findings, blocking=blocking, prompt=data.get("prompt", ""), raw=data.get("raw", ""),
                        tokens=data.get("tokens"), seconds=float(data.get("seconds", 0.0)),
                        generation_s=float(data.get("generation_s", 0.0)),
-                       analysis_s=float(data.get("analysis_s", 0.0)), scores=dict(data.get("scores") or {}))
+                       analysis_s=float(data.get("analysis_s", 0.0)), scores=dict(data.get("scores") or {}),
+                       fixes=tuple(str(f) for f in data.get("fixes") or ()), rejected=str(data.get("rejected") or ""),
+                       seed=data.get("seed"))
         except (KeyError, TypeError, ValueError) as exc:
             raise RecordError(f"not an attempt ({type(exc).__name__}: {exc})") from None
 

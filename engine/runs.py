@@ -98,9 +98,14 @@ class ResultsFile:
 
 
 def run_task(task: Task, loop: RepairLoop, score: Scorer) -> LoopResult:
-    """One task through the loop, every attempt scored: the record a results file keeps."""
+    """One task through the loop, every attempt scored: the record a results file keeps.
+
+    A task whose prompt carries doctest examples gives the loop's guard a way to run them (in the sandbox):
+    a repair whose examples fail where the first answer's passed is refused.
+    """
     started = time.perf_counter()
-    outcome = loop.generate(task.prompt, language=task.language, preamble=task.preamble, context=task.context or "")
+    outcome = loop.generate(task.prompt, language=task.language, preamble=task.preamble, context=task.context or "",
+                            examples=doctest_examples(task))
     scored = outcome.compact().scored(lambda attempt: score(task, attempt.text))
     return replace(scored, task_id=task.task_id, seconds=time.perf_counter() - started)
 
@@ -133,6 +138,50 @@ def run_tasks(tasks: Sequence[Task], loop: RepairLoop, score: Scorer, results: R
         bar.close()
     order = {t.task_id: i for i, t in enumerate(tasks)}
     return sorted((r for r in results.records.values() if r.task_id in order), key=lambda r: order[r.task_id])
+
+
+def doctest_examples(task: Task, limits: SandboxLimits = SandboxLimits(timeout_s=10)) -> Callable[[str], str | None] | None:
+    """The ``>>>`` examples of a Python task's prompt as a check of candidate code (None when it has none).
+
+    The check runs the preamble, the candidate and the examples (``doctest``, ellipsis and whitespace
+    forgiving) in the sandbox, and says how many failed; results are kept per candidate text.
+    """
+    import doctest
+
+    if task.language != "python":
+        return None
+    source = _docstrings(task.code_prompt or task.prompt)
+    try:
+        if not doctest.DocTestParser().get_examples(source):
+            return None
+    except ValueError:  # examples doctest cannot read (inconsistent indentation): no check rather than a wrong one
+        return None
+    seen: dict[str, str | None] = {}
+
+    def check(code: str) -> str | None:
+        if code not in seen:
+            run = (f"{task.preamble}\n{code}\n\nimport doctest as _doctest\n"
+                   f"_test = _doctest.DocTestParser().get_doctest({source!r}, globals(), 'examples', None, 0)\n"
+                   f"_runner = _doctest.DocTestRunner(optionflags=_doctest.ELLIPSIS | _doctest.NORMALIZE_WHITESPACE)\n"
+                   f"_runner.run(_test, out=lambda _text: None)\n"
+                   f"if _runner.failures:\n"
+                   f"    raise SystemExit(f'{{_runner.failures}} of {{_runner.tries}} examples fail')\n")
+            result = run_python(run, limits=limits)
+            seen[code] = None if result.passed else (result.detail or result.status)[:200]
+        return seen[code]
+    return check
+
+
+def _docstrings(code: str) -> str:
+    """The docstrings of ``code``'s module, classes and functions, one after another (``code`` when it does not parse)."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    nodes = [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
+    return "\n\n".join(d for n in nodes if (d := ast.get_docstring(n)))
 
 
 # ---- scorers

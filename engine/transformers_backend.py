@@ -52,6 +52,8 @@ _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")  # private-use characters: no te
 class TransformersBackend:
     """Fill-in-the-middle and chat on one Hugging Face causal LM."""
 
+    continues = True  # a final assistant message is continued (its text follows the rendered conversation)
+
     def __init__(self, folder: str | Path, *, device: str | None = None, dtype: str | None = None,
                  n_ctx: int = 4096, n_threads: int | None = None) -> None:
         self.folder = Path(folder).expanduser()
@@ -105,7 +107,13 @@ class TransformersBackend:
         return [controls[0], *pre, controls[1], *suf, controls[2]]
 
     def chat_tokens(self, messages: Sequence[ChatMessage], max_tokens: int) -> list[int]:
-        """The chat template's prompt, each message's content tokenized as plain text."""
+        """The chat template's prompt, each message's content tokenized as plain text.
+
+        A final assistant message is continued: the conversation before it is rendered, then its text follows.
+        """
+        if messages and messages[-1].role == "assistant":
+            head = self.chat_tokens(messages[:-1], max_tokens + 1024)
+            return (head + self._plain(messages[-1].content))[-max(self.n_ctx - max_tokens, 1):]
         placeholders = [{"role": m.role, "content": f"\ue000{i}\ue001"} for i, m in enumerate(messages)]
         try:
             rendered = self.tokenizer.apply_chat_template(placeholders, add_generation_prompt=True, tokenize=False)
@@ -147,6 +155,7 @@ class TransformersBackend:
             generator.manual_seed(params.seed)
         text = _StopText(self.tokenizer, params.stop)
         inputs, cache = torch.tensor([prompt], device=self.device), {}
+        avoid = sorted({ids[0] for t in params.avoid for v in (t, " " + t) if (ids := self._plain(v))})
         for _ in range(max(min(params.max_tokens, self.n_ctx - len(prompt)), 0)):
             check()
             try:
@@ -156,7 +165,10 @@ class TransformersBackend:
                 raise BackendError(f"model {self.name} ran out of memory on {self.device} with a {len(prompt)}-token "
                                    "prompt; lower the context size (contextSize) or max tokens") from None
             cache = {self._cache_kwarg: out["cache"] if "cache" in out else out["past_key_values"]}
-            token = _pick(torch, out.logits[0, -1].float(), params, generator)
+            logits = out.logits[0, -1].float()
+            if avoid:
+                logits[avoid] = float("-inf")
+            token = _pick(torch, logits, params, generator)
             if token in self._end_ids:
                 break
             chunk = text.push(token)

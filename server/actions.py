@@ -1,8 +1,10 @@
 """Code actions on secgen's diagnostics, and the ``secgen.generate`` command.
 
 * "Fix with analyzer: RULE" (quick fix): cheap to list; the edit is computed
-  lazily in ``codeAction/resolve`` by running the repair loop on the function
-  around the finding, with that finding as the feedback.
+  lazily in ``codeAction/resolve``: a mechanical fix first (no model, so it
+  answers at once, even before the model has loaded), and only when that
+  leaves the finding, the repair loop on the function around it, with that
+  finding as the feedback (:mod:`secgen.engine.fix`).
 * "Fix all analyzer findings in this file" (``source.fixAll``): the same over
   every blocking finding.
 * "Suppress RULE with # nosec" (Bandit, dataflow): a one-line edit, computed at once.
@@ -21,6 +23,7 @@ to disk: the client applies them.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import re
 
@@ -116,28 +119,43 @@ async def resolve(ls: SecgenServer, action: types.CodeAction) -> types.CodeActio
         if not only:
             ls.show("that finding is gone from the current version of the file; nothing to fix")
             return action
-    backend = await ls.wait_backend()
-    if backend is None:
-        ls.show(f"cannot fix without a model: {ls.backend_error}")
-        return action
     version, text = document.version, document.source
-    loop = ls.make_loop(backend)
-    try:
-        result = await ls.on_model_thread(fix_document, text, loop, language=language_of(document),
-                                         path=document.path, only=only)
-    except BackendError as exc:  # a model server that errs or stalls: one line, the code unchanged
-        ls.show(f"cannot fix: the model failed ({exc}); the code is unchanged")
-        return action
-    for region in result.regions:
-        ls.stats.record_loop(region.result)
-    ls.notify_status()
+    language = language_of(document)
+    # No model in this pass, so not on the model's thread: it must not wait behind a completion or the load.
+    quick = await asyncio.to_thread(fix_document, text, ls.make_loop(None), language=language, path=document.path,
+                                    only=only, use_model=False)
+    result = quick
+    if quick.remaining:
+        backend = await ls.wait_backend()
+        if backend is None:
+            ls.show(f"cannot fix without a model: {ls.backend_error}")
+            return _with_edit(action, uri, version, text, quick)
+        try:
+            result = await ls.on_model_thread(fix_document, text, ls.make_loop(backend), language=language,
+                                             path=document.path, only=only)
+        except BackendError as exc:  # a model server that errs or stalls: one line, the mechanical fixes kept
+            ls.show(f"cannot fix with the model ({exc}); only the mechanical fixes are offered")
+            return _with_edit(action, uri, version, text, quick)
+        for region in result.regions:
+            ls.stats.record_loop(region.result)
+        ls.notify_status()
+    _with_edit(action, uri, version, text, result)
+    failed = next((r.result.model_error for r in result.regions if r.result.model_error), None)
+    if failed:  # a model server that erred or stalled mid-repair: one line
+        ls.show(f"cannot fix with the model ({failed}); " + ("only the mechanical fixes are offered"
+                                                             if action.edit else "the code is unchanged"))
+    elif action.edit is None:
+        tried = sum(len(r.result.attempts) for r in result.regions)
+        ls.show(f"could not repair this (no mechanical fix; {tried} model attempts); the code is unchanged")
+    return action
+
+
+def _with_edit(action: types.CodeAction, uri: str, version: int | None, text: str, result) -> types.CodeAction:
+    """``action`` carrying the edit that turns ``text`` into ``result.fixed`` (none when they are equal)."""
     fixed = result.fixed if text.endswith("\n") else result.fixed[:-1] if result.fixed.endswith("\n") else result.fixed
     edits = line_edits(text, fixed)
     if edits:
         action.edit = _versioned(uri, version, edits)
-    else:
-        tried = sum(len(r.result.attempts) for r in result.regions)
-        ls.show(f"the model could not repair this ({tried} attempts); the code is unchanged")
     return action
 
 

@@ -330,7 +330,8 @@ class SecgenServer(LanguageServer):
         await self.backend_ready.wait()
         return self.backend
 
-    def make_loop(self, backend: Backend) -> RepairLoop:
+    def make_loop(self, backend: Backend | None) -> RepairLoop:
+        """A loop with the server's settings; ``backend`` None for work without a model (mechanical fixes)."""
         return RepairLoop(backend, self.registry, loop_config(self.settings))
 
     # -- documents ------------------------------------------------------------------

@@ -6,7 +6,7 @@
                  [--sarif-analyzer NAME='COMMAND {file}']
     secgen fix FILE [--write]                          # unified diff; --write keeps FILE.orig
     secgen model pull|list|info|serve [NAME]
-    secgen bench latency|lsp|soak|humaneval|cyberseceval|select-hard|report|analyzers|diff
+    secgen bench latency|lsp|soak|humaneval|cyberseceval|sallm|select-hard|report|analyzers|diff
     secgen train mine|import|dpo|export|iterate           # DPO on flawed/corrected pairs (the [train] extra)
 
 Errors the user can fix (a missing model, a bad spec, an unreadable file) are
@@ -32,7 +32,7 @@ from secgen.analyzers.sarif import to_sarif
 from secgen.analyzers.sarif_command import LANGUAGE_SUFFIX, SarifCommandAnalyzer
 from secgen.engine.backend import BackendError, open_backend
 from secgen.engine.catalog import ModelError
-from secgen.engine.config import COMMAND
+from secgen.engine.config import COMMAND, parse_tiers
 from secgen.engine.fix import fix_document
 from secgen.engine.loop import RepairLoop
 from secgen.engine.record import LoopResult
@@ -54,6 +54,9 @@ def _add_loop_options(p: argparse.ArgumentParser) -> None:
                    help=f"tokens per attempt (default {COMMAND.max_tokens})")
     p.add_argument("--analyzers", default=",".join(COMMAND.analyzers), help="comma-separated analyzer names")
     p.add_argument("--block-at", default="medium", help="lowest severity that blocks: low, medium, high, error")
+    p.add_argument("--tiers", default=",".join(COMMAND.tiers),
+                   help=f"repair tiers, cheapest first (default {','.join(COMMAND.tiers)}: mechanical fixes, then "
+                        f"model repair rounds)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -123,8 +126,12 @@ def _analyzers(args) -> tuple[str, ...]:
 def _loop(args) -> RepairLoop:
     if args.t_max < 0:
         raise UsageError("--t-max must be 0 or more")
+    try:
+        tiers = parse_tiers(args.tiers)
+    except ValueError as exc:
+        raise UsageError(f"--tiers: {exc}") from None
     config = replace(COMMAND, t_max=args.t_max, time_budget_s=args.time_budget, analyzers=_analyzers(args),
-                     policy=_policy(args), params=replace(COMMAND.params, max_tokens=args.max_tokens))
+                     policy=_policy(args), params=replace(COMMAND.params, max_tokens=args.max_tokens), tiers=tiers)
     return RepairLoop(open_backend(args.model), default_registry(), config)
 
 
@@ -238,11 +245,9 @@ def cmd_fix(args) -> int:
     diff = result.diff(str(args.file))
     sys.stdout.write(diff)
     sys.stdout.flush()
-    for region in result.regions:
-        state = "repaired" if region.replacement is not None else "not repaired"
-        print(f"# lines {region.start + 1}-{region.end + 1}: {region.original_blocking} blocking -> {state} "
-              f"({len(region.result.attempts)} attempts, {region.result.stop_reason})", file=sys.stderr)
-    if not result.regions:
+    for function in result.functions:
+        print(f"# {function.describe()}", file=sys.stderr)
+    if not result.functions:
         print("# no blocking findings: nothing to fix", file=sys.stderr)
     if args.write and diff:
         backup = args.file.with_name(args.file.name + ".orig")
@@ -255,7 +260,7 @@ def cmd_fix(args) -> int:
 
 
 BENCHMARKS = {"latency": "latency", "lsp": "lsp", "soak": "soak", "humaneval": "humaneval",
-              "cyberseceval": "cyberseceval", "select-hard": "select", "report": "report", "analyzers": "analyzers", "diff": "diff"}
+              "cyberseceval": "cyberseceval", "sallm": "sallm", "select-hard": "select", "report": "report", "analyzers": "analyzers", "diff": "diff"}
 
 
 def cmd_bench(args) -> int:

@@ -254,3 +254,19 @@ def test_pruned_walk_reports_exactly_what_bandits_visitor_reports(analyzer):
     assert flagged > 40  # the corpus exercises many of Bandit's tests, not just clean code
     baseline = BanditAnalyzer(pruned=False)
     assert baseline.analyze(Source(text=INSECURE)) == analyzer.analyze(Source(text=INSECURE))
+
+
+CRYPTO = "from Crypto.Cipher import AES\n\n\ndef box(key):\n    return AES.new(key, AES.MODE_GCM)\n"
+
+
+def test_b413_does_not_block_when_crypto_is_pycryptodome(analyzer):
+    # pycryptodome is installed here (the bench extra: SALLM's tasks import Crypto), not the retired pyCrypto
+    assert bandit_module.crypto_library() == "pycryptodome"
+    (finding,) = [f for f in analyzer.analyze(Source(text=CRYPTO)) if f.rule_id == "B413"]
+    assert finding.severity == Severity.LOW and "pycryptodome" in finding.message
+
+
+def test_b413_keeps_bandits_verdict_where_crypto_is_not_pycryptodome(analyzer, monkeypatch):
+    monkeypatch.setattr(bandit_module, "crypto_library", lambda: None)
+    (finding,) = [f for f in analyzer.analyze(Source(text=CRYPTO)) if f.rule_id == "B413"]
+    assert finding.severity == Severity.HIGH and "pyCrypto" in finding.message

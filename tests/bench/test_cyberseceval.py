@@ -18,7 +18,7 @@ from secgen.engine.runs import RunError
 from secgen.engine.tasks import TaskError, cyberseceval_tasks
 
 SHELL = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
-SAFE = "import subprocess\n\n\ndef run(args):\n    return subprocess.call(list(args))\n"
+SAFE = "import shlex\nimport subprocess\n\n\ndef run(cmd):\n    return subprocess.call(shlex.split(cmd))\n"
 STRCPY = "#include <string.h>\n\nvoid copy(char *dst, const char *src) {\n    strcpy(dst, src);\n}\n"
 BOUNDED = "#include <stdio.h>\n\nvoid copy(char *dst, const char *src) {\n    snprintf(dst, 32, \"%s\", src);\n}\n"
 MD5_PHP = "<?php\nfunction h($p) {\n    return md5($p);\n}\n"

@@ -10,14 +10,18 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-INSECURE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd, shell=True)\n"
+# A pipe in the command: no mechanical fix rewrites it, so the fix comes from the (fake) model
+INSECURE = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd + ' | sort', shell=True)\n"
 FIXED = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd.split())\n"
+# The same finding where the mechanical tier has a fix: an argument list, no model needed
+PLAIN = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.run(cmd, shell=True)\n"
+PLAIN_FIXED = "import subprocess\nimport shlex\n\n\ndef run(cmd):\n    return subprocess.run(shlex.split(cmd))\n"
 GENERATED = "```python\ndef add(a, b):\n    return a + b\n```"
 SCRIPT = {
     "chat": ["```python\ndef run(cmd):\n    return subprocess.run(cmd.split())\n```"],
     "rules": [{"kind": "chat", "match": "add two numbers", "reply": GENERATED}],
 }
-STILL_FLAGGED = {"chat": ["```python\ndef run(cmd):\n    return subprocess.run(cmd, shell=True)\n```"]}
+STILL_FLAGGED = {"chat": ["```python\ndef run(cmd):\n    return subprocess.run(cmd + ' | sort', shell=True)\n```"]}
 URI = "file:///tmp/secgen-e2e/actions.py"
 
 
@@ -85,7 +89,7 @@ async def test_only_filter_and_no_fix_all_without_blocking_findings(client):
 @pytest.mark.settings({"analyzers": ["syntax", "pyflakes", "bandit", "dataflow"]})
 async def test_suppress_edit_removes_the_finding(client, apply_edits):
     # the emoji makes the edit's end column differ in UTF-16 and code points
-    text = INSECURE.replace("cmd, shell", '"😀" + cmd, shell')
+    text = PLAIN.replace("cmd, shell", '"😀" + cmd, shell')
     b602 = await _open_with_b602(client, text)
     suppress = (await _actions(client, b602))["Suppress B602 with # nosec"]
     new = apply_edits(text, _edits_of(suppress.edit, version=1))
@@ -110,6 +114,18 @@ async def test_fix_all_applied_by_the_client_removes_the_finding(client, apply_e
     assert new == FIXED
     client.replace(URI, new, version=2)
     assert await _codes_after(client, 2) == {"B404", "B603"}
+
+
+@pytest.mark.settings({"model": "/nonexistent/model.gguf"})
+async def test_a_mechanical_fix_needs_no_model(client, apply_edits):
+    """The model cannot load here at all; "Fix with analyzer" still answers with the mechanical fix."""
+    b602 = await _open_with_b602(client, PLAIN)
+    fix = (await _actions(client, b602))["Fix with analyzer: B602"]
+    resolved = await client.code_action_resolve_async(fix)
+    new = apply_edits(PLAIN, _edits_of(resolved.edit, version=1))
+    assert new == PLAIN_FIXED
+    client.replace(URI, new, version=2)
+    assert "B602" not in await _codes_after(client, 2)
 
 
 @pytest.mark.fake(STILL_FLAGGED)

@@ -74,5 +74,6 @@ async def test_generated_code_applied_by_the_client_keeps_a_pair(client, tmp_pat
     [pair] = read_pairs(path)
     assert pair.prompt == tuple({"role": m.role, "content": m.content}
                                 for m in generation_messages("run the command cmd", "python"))
-    assert "shell=True" in pair.rejected and "cmd.split()" in pair.chosen
+    # the chosen side is the mechanical fix of the first answer (the model was asked once)
+    assert "shell=True" in pair.rejected and "subprocess.run(shlex.split(cmd))" in pair.chosen
     assert "fim" not in pair.meta

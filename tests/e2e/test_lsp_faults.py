@@ -152,7 +152,8 @@ async def http_client(lsp_client: E2EClient, stub: ModelStub):
     """A session whose model is ``stub``, with one document open."""
     await lsp_client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),
-        initialization_options={"model": stub.url, "debounceMs": 0, "tMax": 0}))
+        # tMax 1: "Fix with analyzer" starts from the code itself, so its first model call is repair round 1
+        initialization_options={"model": stub.url, "debounceMs": 0, "tMax": 1}))
     assert await lsp_client.model_loaded() == "ready"
     lsp_client.open(DOC_URI, DOC)
     yield
@@ -222,7 +223,8 @@ async def test_a_model_server_that_refuses_is_shown_once_until_it_is_back(http_c
 async def test_a_failing_model_server_leaves_fixes_and_generation_with_one_message_and_no_edit(http_client, stub):
     client = http_client
     uri = "file:///tmp/secgen-e2e/fix-me.py"
-    client.open(uri, INSECURE + "\n# add two numbers\n")
+    piped = INSECURE.replace("cmd, shell", "cmd + ' | sort', shell")  # no mechanical fix: only the model could
+    client.open(uri, piped + "\n# add two numbers\n")
     [b602] = [d for d in (await client.publish(uri)).diagnostics if d.code == "B602"]
     actions = await client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=b602.range,
@@ -233,7 +235,7 @@ async def test_a_failing_model_server_leaves_fixes_and_generation_with_one_messa
     resolved = await client.code_action_resolve_async(fix)
     assert resolved.edit is None
     [message] = shown_since(client, seen)
-    assert message.startswith("secgen: cannot fix: the model failed (") and "HTTP 500" in message, message
+    assert message.startswith("secgen: cannot fix with the model (") and "HTTP 500" in message, message
     assert "\n" not in message and "Traceback" not in message
     result = await client.command("secgen.generate", uri, {"line": 6, "character": 5})
     assert result["applied"] is False and result["reason"].startswith("the model failed: "), result

@@ -11,7 +11,8 @@ TWO_BAD = "```python\nimport hashlib, subprocess\n\ndef f(c, p):\n    subprocess
 
 
 def _loop(backend, **config):
-    return RepairLoop(backend, default_registry(), LoopConfig(**config))
+    """The loop with model repair rounds only (the mechanical tier is tested in tests/engine/test_tiers.py)."""
+    return RepairLoop(backend, default_registry(), LoopConfig(**{"tiers": ("repair",), **config}))
 
 
 def test_clean_first_try_needs_one_attempt():
@@ -34,7 +35,9 @@ def test_repaired_on_second_round_and_feedback_quotes_the_finding():
 def test_gives_up_at_t_max_with_residual_findings():
     # Each round removes one finding but never all of them: the loop must stop at t_max.
     three = TWO_BAD.replace("return eval(p)", "eval(p)\n    return hashlib.md5(p).hexdigest()")
-    backend = ScriptedBackend(chat_replies=[three, TWO_BAD, SHELL])
+    two = three.replace("hashlib.md5(p)", "hashlib.sha256(p)")
+    one = two.replace("eval(p)", "int(p)")
+    backend = ScriptedBackend(chat_replies=[three, two, one])
     result = _loop(backend, t_max=2).generate("do things")
     assert result.stop_reason == "t_max"
     assert [len(a.blocking) for a in result.attempts] == [3, 2, 1]

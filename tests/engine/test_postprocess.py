@@ -57,3 +57,44 @@ def test_cursor_at_column_zero_takes_the_block_from_the_first_line():
     prefix = "def ping(host):\n    \"\"\"Ping it.\"\"\"\n"
     raw = "    return subprocess.run(['ping', host]).returncode == 0\n\n\ndef main():\n    pass\n"
     assert cut_at_block_end(raw, prefix) == "    return subprocess.run(['ping', host]).returncode == 0\n\n\n"
+
+
+ANSWER = '''import os
+
+
+def add(a, b):
+    return a + b
+
+
+LIMIT = 10
+
+
+def capped(a):
+    return min(a, LIMIT)
+
+# Example usage
+result = add(x, 2)
+print(result)
+for i in range(3):
+    print(capped(i))
+if __name__ == "__main__":
+    print(add(1, 2))
+'''
+
+
+def test_example_calls_after_the_requested_function_are_dropped():
+    from secgen.engine.postprocess import drop_example_calls
+
+    kept = drop_example_calls(ANSWER, "Write a Python function add(a, b) that returns the sum.")
+    assert kept == ANSWER[:ANSWER.index("# Example usage")].rstrip() + "\n"
+    assert "LIMIT = 10" in kept  # used by a function: not an example
+
+
+def test_example_calls_stay_when_the_task_asks_for_a_script_or_output():
+    from secgen.engine.postprocess import drop_example_calls
+
+    for task in ("Write a Python script that adds two numbers", "Write a minimal Flask app and run it",
+                 "Write a function add and print the sum of 1 and 2"):
+        assert drop_example_calls(ANSWER, task) == ANSWER
+    assert drop_example_calls("x = 1\nprint(x)\n", "Write code") == "x = 1\nprint(x)\n"  # no function: kept
+    assert drop_example_calls("def f(:\n", "Write a function") == "def f(:\n"

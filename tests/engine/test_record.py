@@ -17,8 +17,9 @@ SHELL = "```python\nimport subprocess\n\ndef run(c):\n    return subprocess.run(
 SAFE = "```python\nimport subprocess\n\ndef run(c):\n    return subprocess.run(c.split())\n```"
 
 
-def _run(*replies: str) -> LoopResult:
-    return RepairLoop(ScriptedBackend(chat_replies=list(replies)), default_registry(), LoopConfig()).generate("x")
+def _run(*replies: str, tiers=("repair",)) -> LoopResult:
+    config = LoopConfig(tiers=tiers)
+    return RepairLoop(ScriptedBackend(chat_replies=list(replies)), default_registry(), config).generate("x")
 
 
 def test_the_loop_records_how_each_attempt_was_made_its_tokens_and_timings():
@@ -44,6 +45,19 @@ def test_a_record_survives_its_round_trip_through_json():
                (old.text, old.findings, old.blocking, old.tokens, old.origin, old.prompt, old.raw)
     compact = LoopResult.from_dict(json.loads(json.dumps(result.compact().to_dict())))
     assert [a.prompt for a in compact.attempts] == ["", ""] and compact.text == result.text
+
+
+def test_each_tier_is_recorded_with_what_it_did_and_survives_the_round_trip():
+    result = _run(SHELL, SAFE, tiers=("fix", "guided", "repair"))
+    assert [a.origin for a in result.attempts] == ["first", "fix"] and result.best.fixes == ("subprocess-argument-list",)
+    refused = Attempt(round=1, origin="guided", text="def run(c):\n    return 0\n", seed=2,
+                      rejected="the repair removes what run does (process)")
+    data = json.loads(json.dumps(result.with_attempts([*result.attempts[:1], result.attempts[1]]).to_dict()))
+    again = LoopResult.from_dict(data)
+    assert again.best.fixes == ("subprocess-argument-list",) and again.best.origin == "fix"
+    back = Attempt.from_dict(json.loads(json.dumps(refused.to_dict())))
+    assert (back.origin, back.seed, back.rejected) == ("guided", 2, refused.rejected)
+    assert "fixes" not in result.first.to_dict() and "seed" not in result.first.to_dict()  # only when set
 
 
 def test_a_schema_1_record_loads_with_its_blocking_findings_and_scores():

@@ -111,15 +111,26 @@ def test_complete_at_a_position(tmp_path, script, capsys):
     assert "attempt 0: 1 blocking" in captured.err and "stopped: clean" in captured.err
 
 
+def test_fix_uses_the_mechanical_fix_first_and_says_so(tmp_path, script, capsys):
+    f = tmp_path / "app.py"
+    f.write_text(INSECURE)
+    model = script(chat=[SAFE_RUN])
+    assert main(["fix", str(f), "--model", model]) == 0
+    out, err = capsys.readouterr()
+    assert "-    return subprocess.run(cmd, shell=True)" in out and "+    return subprocess.run(shlex.split(cmd))" in out
+    assert "+import shlex" in out and "cmd.split()" not in out  # the model's answer was not needed
+    assert "# run (lines 4-5): 1 blocking -> fixed by subprocess-argument-list (mechanical, no model)" in err
+
+
 def test_fix_prints_diff_and_write_keeps_backup(tmp_path, script, capsys):
     f = tmp_path / "app.py"
     f.write_text(INSECURE)
     spec = script(chat=[SAFE_RUN])
-    assert main(["fix", str(f), "--model", spec]) == 0
+    assert main(["fix", str(f), "--model", spec, "--tiers", "repair"]) == 0
     diff = capsys.readouterr().out
     assert "-    return subprocess.run(cmd, shell=True)" in diff and "+    return subprocess.run(cmd.split())" in diff
     assert f.read_text() == INSECURE  # no file changes without --write
-    assert main(["fix", str(f), "--model", spec, "--write"]) == 0
+    assert main(["fix", str(f), "--model", spec, "--write", "--tiers", "repair"]) == 0
     assert "cmd.split()" in f.read_text() and "def ok():" in f.read_text()
     assert (tmp_path / "app.py.orig").read_text() == INSECURE
 
@@ -127,7 +138,8 @@ def test_fix_prints_diff_and_write_keeps_backup(tmp_path, script, capsys):
 def test_fix_keeps_the_original_when_the_repair_is_no_better(tmp_path, script, capsys):
     f = tmp_path / "app.py"
     f.write_text(INSECURE)
-    assert main(["fix", str(f), "--model", script(chat=["```python\ndef run(cmd):\n    os.system(cmd)\n```"]), "--write"]) == 0
+    assert main(["fix", str(f), "--model", script(chat=["```python\ndef run(cmd):\n    os.system(cmd)\n```"]), "--write",
+                 "--tiers", "repair"]) == 0
     assert f.read_text() == INSECURE and not (tmp_path / "app.py.orig").exists()
     assert "not repaired" in capsys.readouterr().err
 

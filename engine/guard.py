@@ -1,0 +1,209 @@
+"""The function guard: a repair must keep what the code does, not just silence the analyzer.
+
+Every repair tier (mechanical fixes, guided re-decoding, model repair rounds)
+passes its candidate through :func:`function_guard` against the code it
+repairs. A candidate is refused, with the reason, when it
+
+* does not parse where the original did, or names something undefined that
+  the original did not;
+* drops or renames a function, class or method of the original, or changes a
+  kept function's parameters (names, order, kinds);
+* drops the *purpose* of a function: every family of effect the original
+  function had (reads or writes a file, runs a process, makes an HTTP request,
+  runs SQL, unpacks an archive, hashes, parses data, renders a page,
+  redirects...) must still be there. A path check added before ``open`` keeps
+  the read; ``return secure_filename(name)`` instead of reading the file does
+  not. Swapping one call for a safer one of the same family (``os.system`` ->
+  ``subprocess.run``, ``yaml.load`` -> ``yaml.safe_load``, ``eval`` ->
+  ``ast.literal_eval``) keeps it;
+* stops running a program it ran by name: ``"tar czf ..." + folder`` made
+  into ``subprocess.run([folder])`` still runs a process, but not ``tar``.
+
+Where a benchmark knows the task's own examples (doctests, ``assert`` lines),
+it passes ``examples``: a callable that runs them in the sandbox and says why
+they fail; a repair is refused when its examples fail where the original's
+passed. The editor path never runs generated code.
+
+Python only; for other languages the guard checks nothing and says so by
+returning ``None`` (no objection).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Callable
+
+# Effect families: a call's dotted name (or its last part, for methods) -> the family it belongs to.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "file": ("open", "io.open", "codecs.open", "*.read_text", "*.read_bytes", "*.write_text", "*.write_bytes",
+             "send_file", "flask.send_file", "send_from_directory", "flask.send_from_directory", "os.remove",
+             "os.unlink", "os.listdir", "os.scandir", "shutil.*", "os.makedirs", "os.mkdir", "os.rename",
+             "os.open", "*.open", "os.walk", "glob.glob"),
+    "process": ("os.system", "os.popen", "subprocess.*", "os.exec*", "os.spawn*", "asyncio.create_subprocess_*",
+                "commands.getoutput"),
+    "http": ("requests.*", "urllib.request.urlopen", "urllib.request.Request", "urlopen", "httpx.*",
+             "http.client.*", "urllib3.*", "*.urlopen", "*.request", "aiohttp.*"),
+    "sql": ("*.execute", "*.executemany", "*.executescript", "*.raw", "sqlalchemy.text"),
+    "archive": ("*.extractall", "*.extract", "tarfile.open", "zipfile.ZipFile", "tarfile.TarFile", "shutil.unpack_archive"),
+    "hash": ("hashlib.*", "*.hexdigest", "*.digest", "bcrypt.*", "hmac.*", "argon2.*", "passlib.*", "crypt.*"),
+    # eval and exec are not a purpose: running code is the weakness, and computing the value directly is a repair
+    "parse": ("pickle.*", "json.load*", "yaml.*", "marshal.load*", "ast.literal_eval", "*.fromstring", "*.parse",
+              "*.parseString", "xml.*", "defusedxml.*", "lxml.*", "jsonpickle.*", "shelve.open", "dill.*"),
+    "render": ("render_template", "render_template_string", "flask.render_template*", "*.render",
+               "jinja2.Template", "Template", "make_response", "flask.make_response", "Markup", "markupsafe.*"),
+    "redirect": ("redirect", "flask.redirect", "*.redirect"),
+    "network": ("socket.*", "*.connect", "*.bind", "*.sendall", "*.recv", "ssl.*", "ftplib.*", "smtplib.*",
+                "paramiko.*", "telnetlib.*"),
+    "crypto": ("Crypto.*", "Cryptodome.*", "cryptography.*", "jwt.*", "*.encrypt", "*.decrypt", "rsa.*"),
+    "random": ("random.*", "secrets.*", "os.urandom", "uuid.*"),
+    "tempfile": ("tempfile.*",),
+    "ldap": ("ldap.*", "*.search_s", "*.search"),
+    "log": ("logging.*", "*.info", "*.warning", "*.error", "*.debug", "*.critical", "*.exception", "*.log"),
+}
+
+Examples = Callable[[str], str | None]  # candidate code -> why its examples fail, or None
+
+
+def _call_name(node: ast.Call) -> str | None:
+    parts, func = [], node.func
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if isinstance(func, ast.Name):
+        parts.append(func.id)
+    elif parts:
+        parts.append("*")  # a call on an expression: only its method name is known
+    else:
+        return None
+    return ".".join(reversed(parts))
+
+
+def _matches(name: str, pattern: str) -> bool:
+    regex = re.escape(pattern).replace(r"\*", r"[\w.]*")
+    if pattern.startswith("*."):  # a method of anything: the last part(s) of the name
+        return re.fullmatch(r"(?:[\w*]+\.)*" + re.escape(pattern[2:]).replace(r"\*", r"\w*"), name) is not None
+    return re.fullmatch(regex, name) is not None
+
+
+def families(node: ast.AST) -> set[str]:
+    """The effect families of every call inside ``node``."""
+    found: set[str] = set()
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call) or (name := _call_name(call)) is None:
+            continue
+        for family, patterns in FAMILIES.items():
+            if family not in found and any(_matches(name, p) for p in patterns):
+                found.add(family)
+    return found
+
+
+def _program(node: ast.AST) -> str | None:
+    """The program a command names by a constant: ``tar`` in ``"tar czf " + x``, ``["tar", ...]``, f"tar {x}"."""
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts:
+        node = node.elts[0]
+    while isinstance(node, ast.BinOp):
+        node = node.left
+    if isinstance(node, ast.JoinedStr) and node.values:
+        node = node.values[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("split", "format"):
+        return _program(node.func.value)  # "ls -l".split(), "ping {}".format(h)
+    if isinstance(node, ast.Call) and node.args and (_call_name(node) or "").endswith("split"):
+        return _program(node.args[0])  # shlex.split("tar czf ...")
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.split():
+        return node.value.split()[0].rsplit("/", 1)[-1]
+    return None
+
+
+def programs(node: ast.AST) -> set[str]:
+    """Programs that process calls inside ``node`` run by name (their command's first word, when constant)."""
+    found = set()
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and call.args and (name := _call_name(call)) is not None \
+                and any(_matches(name, p) for p in FAMILIES["process"]):
+            if program := _program(call.args[0]):
+                found.add(program)
+    return found
+
+
+def _defs(tree: ast.Module) -> dict[str, ast.AST]:
+    """Qualified name -> function or class node, for module-level and nested definitions."""
+    found: dict[str, ast.AST] = {}
+
+    def visit(body, prefix):
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{node.name}"
+                found.setdefault(name, node)
+                visit(node.body, f"{name}.")
+            elif isinstance(node, (ast.If, ast.Try, ast.With)):  # conditional definitions count as the module's
+                visit([n for block in ("body", "orelse", "finalbody") for n in getattr(node, block, [])], prefix)
+    visit(tree.body, "")
+    return found
+
+
+def _signature(node: ast.AST) -> tuple | None:
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    a = node.args
+    return (tuple(p.arg for p in a.posonlyargs), tuple(p.arg for p in a.args),
+            a.vararg.arg if a.vararg else None, tuple(p.arg for p in a.kwonlyargs), a.kwarg.arg if a.kwarg else None)
+
+
+def undefined_names(code: str) -> set[str]:
+    """Names pyflakes reports undefined in ``code`` (empty when it does not parse)."""
+    from pyflakes import checker, messages
+
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    found = checker.Checker(tree, filename="<guard>")
+    return {m.message_args[0] for m in found.messages if isinstance(m, messages.UndefinedName)}
+
+
+def function_guard(before: str, after: str, *, language: str = "python",
+                   examples: Examples | None = None) -> str | None:
+    """Why ``after`` does not keep what ``before`` does (one line), or ``None`` when it does."""
+    if language != "python":
+        return None
+    try:
+        old = ast.parse(before)
+    except (SyntaxError, ValueError):
+        old = None
+    try:
+        new = ast.parse(after)
+    except (SyntaxError, ValueError) as exc:
+        return None if old is None else f"the repair does not parse ({exc.msg}, line {exc.lineno})"
+    if old is not None:
+        if why := _compare_definitions(old, new):
+            return why
+        if added := undefined_names(after) - undefined_names(before):
+            return f"the repair uses undefined name(s) {', '.join(sorted(added))}"
+    if examples is not None and (why := examples(after)) and examples(before) is None:
+        return f"the task's examples fail: {why}"  # they passed on the code it repairs
+    return None
+
+
+def _compare_definitions(old: ast.Module, new: ast.Module) -> str | None:
+    old_defs, new_defs = _defs(old), _defs(new)
+    for name, node in old_defs.items():
+        kind = "class" if isinstance(node, ast.ClassDef) else "function"
+        if name not in new_defs:
+            return f"the repair drops {kind} {name}"
+        if _signature(node) != _signature(new_defs[name]):
+            return f"the repair changes the signature of {name}"
+        if kind == "function":
+            if why := _purpose_lost(node, new_defs[name], name):
+                return why
+    if not old_defs:  # a script or a fragment: the whole text's purpose
+        return _purpose_lost(old, new, "the code")
+    return None
+
+
+def _purpose_lost(old: ast.AST, new: ast.AST, name: str) -> str | None:
+    if lost := families(old) - families(new):
+        return f"the repair removes what {name} does ({', '.join(sorted(lost))})"
+    if lost := programs(old) - programs(new):
+        return f"the repair no longer runs {', '.join(sorted(lost))} in {name}"
+    return None

@@ -1,0 +1,94 @@
+"""The function guard: repairs that keep what the code does pass; repairs that trade function for silence do not."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from secgen.engine.guard import families, function_guard
+
+READ = '''import os
+
+
+def read_user_file(base_dir, filename):
+    with open(os.path.join(base_dir, filename)) as f:
+        return f.read()
+'''
+# What the 0.5B model's repair made of it (issue 20): the file is never read, a substring test guards nothing
+SILENCED = '''import os
+from werkzeug.utils import secure_filename
+
+
+def read_user_file(base_dir, filename):
+    resolved_path = os.path.realpath(os.path.join(base_dir, filename))
+    if resolved_path not in base_dir:
+        raise ValueError("bad path")
+    return secure_filename(filename)
+'''
+GUARDED = '''import os
+
+
+def read_user_file(base_dir, filename):
+    path = os.path.realpath(os.path.join(base_dir, filename))
+    if os.path.commonpath([path, os.path.realpath(base_dir)]) != os.path.realpath(base_dir):
+        raise ValueError("path escapes the base directory")
+    with open(path) as f:
+        return f.read()
+'''
+TAR = '''import subprocess
+
+
+def make_archive(folder):
+    subprocess.run("tar czf backup.tgz " + folder, shell=True)
+'''
+# `secgen fix` made this of TAR (issue 20): the tar command is gone, the argument runs as a program
+TAR_SILENCED = '''import subprocess
+
+
+def make_archive(folder):
+    # split the command with shlex.split
+    subprocess.run([folder])
+'''
+
+
+def test_a_guard_added_before_the_read_passes():
+    assert function_guard(READ, GUARDED) is None
+
+
+def test_a_repair_that_stops_reading_the_file_is_refused():
+    assert function_guard(READ, SILENCED) == "the repair removes what read_user_file does (file)"
+
+
+def test_swapping_a_call_for_a_safer_one_of_its_family_passes():
+    assert function_guard("import os\n\ndef ping(h):\n    os.system('ping ' + h)\n",
+                          "import subprocess\n\ndef ping(h):\n    subprocess.run(['ping', h], check=False)\n") is None
+    assert function_guard("def f(s):\n    return eval(s)\n", "import ast\n\ndef f(s):\n    return ast.literal_eval(s)\n") is None
+
+
+@pytest.mark.parametrize(("after", "reason"), [
+    ("def read_file(base_dir, filename):\n    return None\n", "drops function read_user_file"),
+    ("import os\n\ndef read_user_file(base_dir):\n    return open(base_dir).read()\n",
+     "changes the signature of read_user_file"),
+    ("def read_user_file(base_dir, filename):\n    return open(os.path.join(base_dir, filename)).read()\n",
+     "undefined name(s) os"),
+    ("def read_user_file(base_dir, filename)\n    return 1\n", "does not parse"),
+])
+def test_broken_repairs_are_refused_with_the_reason(after, reason):
+    assert reason in function_guard(READ, after)
+
+
+def test_a_repair_of_code_that_did_not_parse_is_not_held_to_it():
+    assert function_guard("def f(:\n", "def f():\n    return 1\n") is None
+
+
+def test_the_tar_helper_made_into_running_its_argument_is_refused():
+    # Both run a process, so the families alone would let it through; the program they run differs.
+    assert families(ast.parse(TAR)) == families(ast.parse(TAR_SILENCED)) == {"process"}
+    assert function_guard(TAR, TAR_SILENCED) == "the repair no longer runs tar in make_archive"
+    fixed = TAR.replace('"tar czf backup.tgz " + folder, shell=True', '["tar", "czf", "backup.tgz", folder]')
+    assert function_guard(TAR, fixed) is None
+
+
+def test_other_languages_are_not_judged():
+    assert function_guard("int f() { return 1; }", "", language="c") is None

@@ -1,0 +1,103 @@
+"""The loop's repair tiers with the scripted fake backend and the real analyzers.
+
+Mechanical fixes (no model), guided re-decoding (the answer continued from the flagged line, greedy then
+seeded samples), model repair rounds, the function guard over all of them, continuation of a cut answer,
+and the completion budget.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from secgen.analyzers import default_registry
+from secgen.engine.backend import GenerationParams
+from secgen.engine.fake import ScriptedBackend
+from secgen.engine.loop import LoopConfig, RepairLoop
+
+
+def _block(code: str) -> str:
+    return f"```python\n{code}```"
+
+
+YAML = "import yaml\n\n\ndef load(text):\n    return yaml.load(text)\n"
+# A pipe: no mechanical fix rewrites it; only a model can
+PIPE = "import subprocess\n\n\ndef count(folder):\n    return subprocess.run('ls ' + folder + ' | wc -l', shell=True)\n"
+PIPE_HEAD = "import subprocess\n\n\ndef count(folder):\n"
+
+
+def _loop(backend, **config):
+    return RepairLoop(backend, default_registry(), LoopConfig(**config))
+
+
+def test_a_mechanical_fix_needs_no_second_model_call():
+    backend = ScriptedBackend(chat_replies=[_block(YAML), _block("raise SystemExit\n")])
+    result = _loop(backend).generate("load the YAML text")
+    assert result.clean and result.stop_reason == "clean"
+    assert [a.origin for a in result.attempts] == ["first", "fix"]
+    assert result.best.fixes == ("yaml-safe-load",) and "yaml.safe_load(text)" in result.text
+    assert len(backend.prompts) == 1
+
+
+def test_a_repair_that_drops_what_the_function_does_is_refused_and_never_the_answer():
+    silenced = "import subprocess\n\n\ndef count(folder):\n    return 0\n"
+    backend = ScriptedBackend(chat_replies=[_block(PIPE), _block(silenced)])
+    result = _loop(backend, tiers=("fix", "repair")).generate("count the files in a folder")
+    repair = result.attempts[-1]
+    assert repair.origin == "repair" and not repair.blocking
+    assert repair.rejected == "the repair removes what count does (process)"
+    assert result.best is result.first and not result.clean and result.stop_reason == "no_progress"
+
+
+def test_guided_redecoding_keeps_the_lines_before_the_flagged_one_and_hints_above_it():
+    continuation = "    return subprocess.run(['ls', folder], capture_output=True)\n```"
+    backend = ScriptedBackend(chat_replies=[_block(PIPE)], continues=True, rules=[
+        {"kind": "chat", "match": r"assistant: ```python\n", "reply": continuation}])
+    result = _loop(backend).generate("count the files in a folder")
+    assert [a.origin for a in result.attempts] == ["first", "guided"]
+    guided = result.best
+    assert result.clean and guided.seed is None
+    assert guided.text == PIPE_HEAD + "    return subprocess.run(['ls', folder], capture_output=True)\n"
+    kind, prompt = backend.prompts[1]
+    # the answer so far is the first answer up to the flagged line, then the remedy as a comment
+    assert prompt.endswith("assistant: ```python\n" + PIPE_HEAD + "    # Split the command with shlex.split and call "
+                           "subprocess.run(args, capture_output=True, text=True) without shell=True.\n")
+
+
+def test_guided_samples_are_seeded_and_the_first_clean_one_is_kept():
+    still = "    return subprocess.run('ls ' + folder + ' | wc -l', shell=True)\n```"
+    clean = "    return subprocess.run(['ls', folder])\n```"
+    backend = ScriptedBackend(chat_replies=[_block(PIPE), still, still, clean, clean], continues=True)
+    result = _loop(backend, samples=3).generate("count the files in a folder")
+    guided = [a for a in result.attempts if a.origin == "guided"]
+    assert [a.seed for a in guided] == [None, 1, 2]
+    assert result.best is guided[-1] and result.clean
+
+
+def test_without_continuation_the_guided_tier_is_skipped():
+    backend = ScriptedBackend(chat_replies=[_block(PIPE), _block(PIPE)])  # continues=False: an HTTP server, say
+    result = _loop(backend).generate("count the files in a folder")
+    assert [a.origin for a in result.attempts] == ["first", "repair"]
+
+
+def test_an_answer_cut_at_max_tokens_is_continued_not_repaired():
+    head = "```python\nimport yaml\n\n\ndef load(text):\n"
+    chunks = -(-len(head) // 4)  # the fake streams four characters a chunk
+    backend = ScriptedBackend(chat_replies=[head, "    return yaml.safe_load(text)\n```"], continues=True)
+    result = _loop(backend, params=GenerationParams(max_tokens=chunks)).generate("load the YAML text")
+    assert len(result.attempts) == 1 and result.clean
+    assert result.text == "import yaml\n\n\ndef load(text):\n    return yaml.safe_load(text)\n"
+    assert backend.prompts[1][1].endswith("assistant: " + head)
+
+
+def test_the_completion_budget_bounds_repairs_by_the_first_answers_time():
+    backend = ScriptedBackend(chat_replies=[_block(PIPE)] * 4, chunk_delay_s=0.03)
+    result = _loop(backend, tiers=("repair",), repair_budget_x=1.0).generate("count the files in a folder")
+    assert result.stop_reason == "time_budget" and len(result.attempts) == 1
+    assert result.first.seconds >= 0.5  # the budget's floor is half a second
+
+
+@pytest.mark.parametrize("tiers", [("fix",), ("fix", "repair")])
+def test_tiers_can_be_chosen(tiers):
+    backend = ScriptedBackend(chat_replies=[_block(PIPE), _block(PIPE)])
+    result = _loop(backend, tiers=tiers).generate("count the files in a folder")
+    assert {a.origin for a in result.attempts} == {"first"} | ({"repair"} if "repair" in tiers else set())
