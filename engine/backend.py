@@ -22,7 +22,8 @@ than repaired. llama.cpp reuses its KV cache for the shared prefix. An
 OpenAI-compatible server has no portable way to do this (``continues = False``),
 and the loop skips those steps there. ``GenerationParams.avoid`` names text the
 answer should not contain (``shell``, ``md5``): backends that can bias logits
-(llama.cpp, transformers) push down the first token of each; others ignore it.
+(llama.cpp, transformers) push down the first token of each as code writes it
+(:func:`avoided_first_tokens`); others ignore it.
 
 Cancellation is cooperative: a :class:`CancelToken` is checked between
 tokens. Backends that own one model serialize requests with a lock, and a
@@ -143,6 +144,22 @@ class Generation:
     text: str
     cancelled: bool = False
     chunks: list[str] = field(default_factory=list, repr=False)
+
+
+AVOID_LEADS = ("", " ", ".", "(")  # how a word starts in code: alone, after a space, a dot (os.system), a "(" ("(debug")
+
+
+def avoided_first_tokens(avoid: Sequence[str], tokenize: Callable[[str], list[int]],
+                         text_of: Callable[[int], str]) -> set[int]:
+    """The first token of each avoided word as code writes it (``md5``, `` md5``, ``.md5``, ``(md5``), when that
+    token carries at least two characters of the word (``.p`` for ``.popen`` would push down every ``.p...``)."""
+    found = set()
+    for word in avoid:
+        for lead in AVOID_LEADS:
+            ids = tokenize(lead + word)
+            if ids and len(text_of(ids[0]).lstrip(" .(")) >= 2:
+                found.add(ids[0])
+    return found
 
 
 def continues(backend: Backend) -> bool:

@@ -17,7 +17,15 @@ repairs. A candidate is refused, with the reason, when it
   ``subprocess.run``, ``yaml.load`` -> ``yaml.safe_load``, ``eval`` ->
   ``ast.literal_eval``) keeps it;
 * stops running a program it ran by name: ``"tar czf ..." + folder`` made
-  into ``subprocess.run([folder])`` still runs a process, but not ``tar``.
+  into ``subprocess.run([folder])`` still runs a process, but not ``tar``;
+* stops using a parameter it used (a command runner that no longer runs
+  ``cmd``), or passes a whole command line as one string to a process call
+  without a shell (``subprocess.run("ping " + host)`` looks for a program
+  named ``ping example.com``);
+* swaps ``eval`` for ``ast.literal_eval`` where the code computes expressions
+  (a calculator: the function, its parameters or the task speak of
+  calculating, expressions, arithmetic or formulas): ``literal_eval("2+3")``
+  raises, so the repair computes nothing.
 
 Where a benchmark knows the task's own examples (doctests, ``assert`` lines),
 it passes ``examples``: a callable that runs them in the sandbox and says why
@@ -115,15 +123,56 @@ def _program(node: ast.AST) -> str | None:
     return None
 
 
-def programs(node: ast.AST) -> set[str]:
-    """Programs that process calls inside ``node`` run by name (their command's first word, when constant)."""
-    found = set()
+def _assigned(node: ast.AST) -> dict[str, ast.AST]:
+    """Names assigned exactly once inside ``node`` (``command = f"ping {host}"``), with their values."""
+    values: dict[str, list[ast.AST]] = {}
+    for stmt in ast.walk(node):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            values.setdefault(stmt.targets[0].id, []).append(stmt.value)
+    return {name: found[0] for name, found in values.items() if len(found) == 1}
+
+
+def _process_calls(node: ast.AST) -> list[tuple[str, ast.Call, ast.AST]]:
+    """(call name, call, its command with a once-assigned name resolved) for each process call with arguments."""
+    assigned = _assigned(node)
+    found = []
     for call in ast.walk(node):
         if isinstance(call, ast.Call) and call.args and (name := _call_name(call)) is not None \
                 and any(_matches(name, p) for p in FAMILIES["process"]):
-            if program := _program(call.args[0]):
-                found.add(program)
+            command = call.args[0]
+            if isinstance(command, ast.Name) and command.id in assigned:
+                command = assigned[command.id]
+            found.append((name, call, command))
     return found
+
+
+def programs(node: ast.AST) -> set[str]:
+    """Programs that process calls inside ``node`` run by name (their command's first word, when constant)."""
+    return {program for _, _, command in _process_calls(node) if (program := _program(command))}
+
+
+def _one_string_without_shell(node: ast.AST) -> str | None:
+    """The first subprocess call given a whole command line as one string and no shell, if any."""
+    for name, call, command in _process_calls(node):
+        if not name.startswith("subprocess.") or any(k.arg == "shell" and not (
+                isinstance(k.value, ast.Constant) and k.value.value is False) for k in call.keywords):
+            continue
+        text = command.values[0] if isinstance(command, ast.JoinedStr) and command.values else command
+        while isinstance(text, ast.BinOp):
+            text = text.left
+        if isinstance(text, ast.Constant) and isinstance(text.value, str) and " " in text.value.strip() \
+                or isinstance(command, ast.JoinedStr) and isinstance(text, ast.Constant) and " " in str(text.value):
+            return name
+    return None
+
+
+def _parameters_dropped(old: ast.AST, new: ast.AST) -> set[str]:
+    """Parameters ``old`` uses in its body that ``new`` no longer uses."""
+    def used(node):
+        params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} if hasattr(node, "args") else set()
+        names = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        return params & names
+    return used(old) - used(new)
 
 
 def _defs(tree: ast.Module) -> dict[str, ast.AST]:
@@ -162,8 +211,21 @@ def undefined_names(code: str) -> set[str]:
     return {m.message_args[0] for m in found.messages if isinstance(m, messages.UndefinedName)}
 
 
+_COMPUTES = re.compile(r"calc|comput|expr|arith|formula|math|evaluat|operator", re.I)
+
+
+def _literal_eval_for_arithmetic(old: ast.AST, new: ast.AST, name: str, context: str) -> str | None:
+    calls = lambda node: {_call_name(c) for c in ast.walk(node) if isinstance(c, ast.Call)}
+    if "eval" not in calls(old) or not any(n and n.endswith("literal_eval") for n in calls(new)):
+        return None
+    words = [name, context, *(a.arg for a in ast.walk(old) if isinstance(a, ast.arg))]
+    if any(_COMPUTES.search(w or "") for w in words):
+        return f"ast.literal_eval cannot compute the expressions eval did in {name}"
+    return None
+
+
 def function_guard(before: str, after: str, *, language: str = "python",
-                   examples: Examples | None = None) -> str | None:
+                   examples: Examples | None = None, context: str = "") -> str | None:
     """Why ``after`` does not keep what ``before`` does (one line), or ``None`` when it does."""
     if language != "python":
         return None
@@ -176,7 +238,7 @@ def function_guard(before: str, after: str, *, language: str = "python",
     except (SyntaxError, ValueError) as exc:
         return None if old is None else f"the repair does not parse ({exc.msg}, line {exc.lineno})"
     if old is not None:
-        if why := _compare_definitions(old, new):
+        if why := _compare_definitions(old, new, context):
             return why
         if added := undefined_names(after) - undefined_names(before):
             return f"the repair uses undefined name(s) {', '.join(sorted(added))}"
@@ -185,7 +247,7 @@ def function_guard(before: str, after: str, *, language: str = "python",
     return None
 
 
-def _compare_definitions(old: ast.Module, new: ast.Module) -> str | None:
+def _compare_definitions(old: ast.Module, new: ast.Module, context: str = "") -> str | None:
     old_defs, new_defs = _defs(old), _defs(new)
     for name, node in old_defs.items():
         kind = "class" if isinstance(node, ast.ClassDef) else "function"
@@ -194,7 +256,8 @@ def _compare_definitions(old: ast.Module, new: ast.Module) -> str | None:
         if _signature(node) != _signature(new_defs[name]):
             return f"the repair changes the signature of {name}"
         if kind == "function":
-            if why := _purpose_lost(node, new_defs[name], name):
+            if why := _purpose_lost(node, new_defs[name], name) or _literal_eval_for_arithmetic(
+                    node, new_defs[name], name, context):
                 return why
     if not old_defs:  # a script or a fragment: the whole text's purpose
         return _purpose_lost(old, new, "the code")
@@ -206,4 +269,8 @@ def _purpose_lost(old: ast.AST, new: ast.AST, name: str) -> str | None:
         return f"the repair removes what {name} does ({', '.join(sorted(lost))})"
     if lost := programs(old) - programs(new):
         return f"the repair no longer runs {', '.join(sorted(lost))} in {name}"
+    if isinstance(old, (ast.FunctionDef, ast.AsyncFunctionDef)) and (lost := _parameters_dropped(old, new)):
+        return f"the repair no longer uses {', '.join(sorted(lost))} in {name}"
+    if (call := _one_string_without_shell(new)) and not _one_string_without_shell(old):
+        return f"the repair passes {call} one command string without a shell in {name}"
     return None

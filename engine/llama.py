@@ -21,8 +21,8 @@ Choices that are not obvious:
   formatter (the same sandbox ``create_chat_completion`` uses), the partial
   answer is appended, and the text is completed; llama-cpp-python reuses the
   KV cache for the prefix the previous request shared. ``params.avoid`` becomes
-  a logit bias of -100 on the first token of each avoided text (with and
-  without a leading space).
+  a logit bias of -100 on the first token of each avoided word as code writes
+  it (alone, after a space, a dot or a parenthesis).
 * **Nothing reaches llama.cpp unchecked.** :meth:`LlamaBackend.from_spec` passes
   every file through :func:`~secgen.engine.catalog.check_model_file` first: a
   catalog file's size and digest, or, for any other GGUF (a path, a registered
@@ -44,7 +44,8 @@ import threading
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from secgen.engine.backend import BackendError, CancelToken, ChatMessage, GenerationParams, ModelTurns
+from secgen.engine.backend import (BackendError, CancelToken, ChatMessage, GenerationParams, ModelTurns,
+                                   avoided_first_tokens)
 from secgen.engine.catalog import CATALOG, ModelError, ModelSpec, check_model_file
 from secgen.engine.prompts import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
@@ -150,14 +151,10 @@ class LlamaBackend:
         return [self._token(FIM_PREFIX), *pre, self._token(FIM_SUFFIX), *suf, self._token(FIM_MIDDLE)]
 
     def logit_bias(self, avoid: Sequence[str]) -> dict[int, float] | None:
-        """-100 on the first token of each text in ``avoid`` (as written and after a space)."""
-        bias = {}
-        for text in avoid:
-            for variant in (text, " " + text):
-                ids = self.llm.tokenize(variant.encode(), add_bos=False, special=False)
-                if ids:
-                    bias[ids[0]] = -100.0
-        return bias or None
+        """-100 on the first token of each text in ``avoid`` as code writes it (see ``avoided_first_tokens``)."""
+        ids = avoided_first_tokens(avoid, lambda text: self.llm.tokenize(text.encode(), add_bos=False, special=False),
+                                   lambda token: self.llm.detokenize([token]).decode("utf-8", "replace"))
+        return {token: -100.0 for token in ids} or None
 
     def _complete(self, prompt, params: GenerationParams, check) -> Iterator[str]:
         stream = self.llm.create_completion(prompt, max_tokens=params.max_tokens, temperature=params.temperature,

@@ -201,7 +201,7 @@ class GenerationTask:
         return text
 
     def guard(self, before: str, after: str) -> str | None:
-        return function_guard(before, after, language=self.language, examples=self.examples)
+        return function_guard(before, after, language=self.language, examples=self.examples, context=self.description)
 
     def mechanical(self, text, findings, loop):
         return mechanical_fix(text, findings, check=lambda t: self.check(t, loop), policy=loop.config.policy,
@@ -262,28 +262,25 @@ class CompletionTask:
         return self.prefix + text + self.suffix
 
     def mechanical(self, text, findings, loop):
-        """Fixes on the document, kept only when they stay inside the suggestion (ghost text cannot add an import)."""
-        shift = self.first_line
+        """Fixes on the document, kept only when they stay inside the suggestion (ghost text cannot add an import).
 
+        A suggestion's findings are already in document lines (see :func:`blame`).
+        """
         def middle(document: str) -> str | None:
             inside = len(document) >= len(self.prefix) + len(self.suffix) and document.startswith(self.prefix) \
                 and document.endswith(self.suffix)
             return document[len(self.prefix):len(document) - len(self.suffix)] if inside else None
-
-        def check(document: str) -> list[Finding]:
-            return [f.moved(shift) for f in self.check(middle(document), loop)]
 
         def guard(before: str, after: str) -> str | None:
             if middle(after) is None:
                 return "the fix edits outside the suggestion"
             return function_guard(before, after, language=self.language)
 
-        outcome = mechanical_fix(self.whole(text), [f.moved(shift) for f in findings], check=check,
+        outcome = mechanical_fix(self.whole(text), findings, check=lambda document: self.check(middle(document), loop),
                                  policy=loop.config.policy, guard=guard, language=self.language)
         if not outcome.changed:
             return None
-        return FixOutcome(text=middle(outcome.text), findings=tuple(f.moved(-shift) for f in outcome.findings),
-                          applied=outcome.applied, rejected=outcome.rejected, tried=True)
+        return replace(outcome, text=middle(outcome.text))
 
     def check(self, text, loop):
         if self._baseline is None:
@@ -382,12 +379,14 @@ class RepairLoop:
             if stop_now:
                 stop = stop_now
                 break
-            if not attempt.rejected and (fixed := self._mechanical(task, attempt)) is not None:
+            # A repair refused only for, say, a missing import may be one mechanical fix from acceptable
+            if (fixed := self._mechanical(task, attempt, attempts[0])) is not None:
                 attempts.append(fixed)
-                attempt = fixed
-                if not fixed.blocking:
-                    stop = "clean"
-                    break
+                if not fixed.rejected:
+                    attempt = fixed
+                    if not fixed.blocking:
+                        stop = "clean"
+                        break
             if not attempt.rejected:
                 try:
                     guided = self._guided(task, attempt, cancel, started, attempts)
@@ -447,9 +446,9 @@ class RepairLoop:
             if made is None:
                 break
             attempts.append(made)
-            if (fixed := None if made.rejected else self._mechanical(task, made)) is not None:
+            if (fixed := self._mechanical(task, made, attempts[0])) is not None:
                 attempts.append(fixed)
-                made = fixed
+                made = fixed if not fixed.rejected else made
             if not made.rejected and made.text and len(made.blocking) < len(attempt.blocking) \
                     and (better is None or _rank(made) < _rank(better)):
                 better = made
@@ -473,17 +472,20 @@ class RepairLoop:
                        tokens=len(answer.chunks), seconds=t2 - t0, generation_s=t1 - t0, analysis_s=t2 - t1,
                        rejected=why or "", seed=seed)
 
-    def _mechanical(self, task: RepairTask, attempt: Attempt) -> Attempt | None:
-        """The mechanical tier on an attempt with blocking findings: the fixed attempt, or ``None``."""
+    def _mechanical(self, task: RepairTask, attempt: Attempt, first: Attempt) -> Attempt | None:
+        """The mechanical tier on an attempt with blocking findings: the fixed attempt (guarded against
+        ``first`` unless it is ``first``'s own fix), or ``None``."""
         if "fix" not in self.config.tiers or not attempt.blocking or not attempt.text:
             return None
         t0 = time.perf_counter()
         outcome = task.mechanical(attempt.text, attempt.findings, self)
         if outcome is None or not outcome.changed:
             return None
+        why = self._guard(task, first, outcome.text) if attempt is not first else None
         return Attempt(round=attempt.round, origin=FIX, text=outcome.text, findings=outcome.findings,
                        blocking=tuple(self.config.policy.blocking(outcome.findings)), fixes=outcome.applied,
-                       tokens=0, seconds=time.perf_counter() - t0, analysis_s=time.perf_counter() - t0)
+                       tokens=0, seconds=time.perf_counter() - t0, analysis_s=time.perf_counter() - t0,
+                       rejected=why or "")
 
     def _attempt(self, task: RepairTask, round_no: int, previous: Attempt | None,
                  cancel: CancelToken) -> tuple[Attempt | None, str | None]:

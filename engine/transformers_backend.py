@@ -38,7 +38,8 @@ import re
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from secgen.engine.backend import BackendError, CancelToken, ChatMessage, GenerationParams, ModelTurns
+from secgen.engine.backend import (BackendError, CancelToken, ChatMessage, GenerationParams, ModelTurns,
+                                   avoided_first_tokens)
 from secgen.engine.prompts import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 TRAIN_EXTRA = "install the [train] extra: pip install -e '.[train]'"
@@ -155,7 +156,7 @@ class TransformersBackend:
             generator.manual_seed(params.seed)
         text = _StopText(self.tokenizer, params.stop)
         inputs, cache = torch.tensor([prompt], device=self.device), {}
-        avoid = sorted({ids[0] for t in params.avoid for v in (t, " " + t) if (ids := self._plain(v))})
+        avoid = sorted(avoided_first_tokens(params.avoid, self._plain, lambda token: self.tokenizer.decode([token])))
         for _ in range(max(min(params.max_tokens, self.n_ctx - len(prompt)), 0)):
             check()
             try:
@@ -167,6 +168,7 @@ class TransformersBackend:
             cache = {self._cache_kwarg: out["cache"] if "cache" in out else out["past_key_values"]}
             logits = out.logits[0, -1].float()
             if avoid:
+                logits = logits.clone()  # an inference tensor cannot be written in place
                 logits[avoid] = float("-inf")
             token = _pick(torch, logits, params, generator)
             if token in self._end_ids:

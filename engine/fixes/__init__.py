@@ -16,9 +16,10 @@ matches a blocking finding, re-analyzes once, and keeps the result only if
 
 When the fixes together fail that test, each is tried alone and kept only if
 it passes on its own. Fixes live one family per module (:data:`MODULES`),
-each module exporting ``FIXES``; a fix names the rules it removes and carries
-its worked examples (:class:`~secgen.engine.fixes.base.Example`), which the
-tests run through the real analyzers. Which fix covers which rule, and where
+each module exporting ``FIXES``; a fix names the rules it removes, and its
+worked examples (:class:`~secgen.engine.fixes.base.Example`) are data beside
+the code, ``examples/<fix name>.yaml``, which the tests run through the real
+analyzers. Which fix covers which rule, and where
 each comes from, is in ``docs/analyzers.md``. Python only: other languages
 go straight to the model tiers.
 """
@@ -34,7 +35,7 @@ from typing import Callable, Sequence
 from secgen.analyzers import Finding, SeverityPolicy
 from secgen.engine.fixes.base import Document, Edit, Example, Fix, apply_edits
 
-MODULES = ("commands", "sql", "apis", "crypto", "imports", "flows")
+MODULES = ("commands", "sql", "apis", "arithmetic", "xml", "crypto", "randomness", "imports", "paths", "flows")
 LANGUAGES = ("python",)
 
 

@@ -4,12 +4,6 @@ Each remedy here is the one the analyzer's own message names, applied only where
 what the code does:
 
 * ``yaml-safe-load``: ``yaml.load`` with no or an object-building loader -> ``yaml.safe_load``.
-* ``defusedxml``: the stdlib XML parsers -> the same functions from ``defusedxml``, which
-  refuse entity expansion and external references. The import is swapped when every use of
-  the module is a function defusedxml provides; otherwise (``ET.Element`` builds XML) the
-  stdlib import stays and only the parse call is qualified with ``defusedxml``.
-* ``lxml-safe-parser``: an lxml parse with the default (entity-resolving) parser gets
-  ``parser=etree.XMLParser(resolve_entities=False, no_network=True)``.
 * ``secure-tempfile``: ``name = tempfile.mktemp()`` -> ``fd, name = tempfile.mkstemp()`` and
   ``os.close(fd)``, unless ``name`` is later used in a way that needs the file not to exist.
 * ``requests-timeout``, ``requests-verify``, ``flask-debug-off``, ``jinja2-autoescape``:
@@ -21,7 +15,8 @@ what the code does:
   operator in a constant), since ``ast.literal_eval("2+3")`` raises. ``exec`` is never rewritten.
 
 Every fix returns ``None`` for a shape it cannot rewrite with certainty; the model tiers
-get those findings.
+get those findings. The XML parser fixes (``defusedxml``, ``lxml-safe-parser``) are in
+:mod:`secgen.engine.fixes.xml`; the helpers these fixes share are in :mod:`secgen.engine.fixes.base`.
 """
 
 from __future__ import annotations
@@ -29,105 +24,11 @@ from __future__ import annotations
 import ast
 import re
 import stat
-from dataclasses import dataclass
-from typing import Callable
 
 from secgen.analyzers import Finding
-from secgen.engine.fixes.base import (Document, Edit, Example, SimpleFix, add_keyword, keyword,
-                                      remove_keyword)
-
-# -- shared helpers ------------------------------------------------------------------------------------------
-
-
-def flagged_call(doc: Document, finding: Finding, accept: Callable[[ast.Call], bool]) -> ast.Call | None:
-    """The call the finding points at (the one starting at its column when there is one) that ``accept`` takes."""
-    candidates = doc.nodes_at(finding, ast.Call)
-    exact = [c for c in candidates if c.lineno - 1 == finding.line and doc.column(c) == finding.range.start.column]
-    return next((c for c in exact or candidates if accept(c)), None)
-
-
-def attribute_name_span(doc: Document, func: ast.Attribute) -> tuple[int, int] | None:
-    """Offsets of ``attr`` in ``value.attr`` (None when something other than the name sits before its end)."""
-    end = doc.span(func)[1]
-    start = end - len(func.attr)
-    return (start, end) if doc.text[start:end] == func.attr else None
-
-
-def has_star_arguments(call: ast.Call) -> bool:
-    return any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
-
-
-def is_constant(node: ast.AST | None, value: object) -> bool:
-    return isinstance(node, ast.Constant) and node.value is value
-
-
-def owns_its_lines(doc: Document, statement: ast.stmt) -> bool:
-    """``statement`` starts its line (after the indentation) and nothing but a comment follows it on its last line."""
-    if doc.column(statement) != len(doc.indent_of(statement)):
-        return False
-    end = doc.span(statement)[1]
-    rest = doc.text[end:doc.line_offset(statement.end_lineno)].strip()
-    return not rest or rest.startswith("#")
-
-
-def insert_after(doc: Document, statement: ast.stmt, line: str) -> Edit:
-    """The edit that puts ``line`` below ``statement`` at its indentation."""
-    at = doc.line_offset(statement.end_lineno)
-    indent = doc.indent_of(statement)
-    if at == len(doc.text) and not doc.text.endswith("\n"):
-        return Edit(start=at, end=at, new=f"\n{indent}{line}")
-    return Edit(start=at, end=at, new=f"{indent}{line}\n")
-
-
-def name_loads(doc: Document, name: str) -> list[ast.Name]:
-    return [n for n in doc.nodes(ast.Name) if n.id == name and isinstance(n.ctx, ast.Load)]
-
-
-def import_statement_of(doc: Document, local: str) -> tuple[ast.stmt, ast.alias] | None:
-    """The one import that binds ``local`` (None when none does or several do)."""
-    found = [(node, alias) for node in doc.nodes((ast.Import, ast.ImportFrom)) for alias in node.names
-             if (alias.asname or alias.name.split(".")[0]) == local]
-    return found[0] if len(found) == 1 else None
-
-
-def import_text(statement: ast.Import | ast.ImportFrom, aliases: list[ast.alias]) -> str:
-    """``statement`` written again with only ``aliases``."""
-    names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in aliases)
-    if isinstance(statement, ast.Import):
-        return f"import {names}"
-    return f"from {'.' * statement.level}{statement.module or ''} import {names}"
-
-
-def drop_import(doc: Document, statement: ast.stmt, alias: ast.alias) -> Edit | None:
-    """The edit that removes ``alias`` from its import statement (the whole statement when it is the only one)."""
-    if not owns_its_lines(doc, statement):
-        return None
-    rest = [a for a in statement.names if a is not alias]
-    if not rest:
-        return Edit(start=doc.line_offset(statement.lineno - 1), end=doc.line_offset(statement.end_lineno), new="")
-    start, end = doc.span(statement)
-    return Edit(start=start, end=end, new=import_text(statement, rest))
-
-
-def rebound(doc: Document, name: str) -> bool:
-    """``name`` is assigned, deleted, a parameter, or a def/class anywhere in the text."""
-    for node in doc.nodes():
-        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-            return True
-        if isinstance(node, ast.arg) and node.arg == name:
-            return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-            return True
-    return False
-
-
-def dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for the attribute chain ``a.b.c`` (None for other shapes)."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else None
+from secgen.engine.fixes.base import (Document, Edit, SimpleFix, add_keyword, attribute_name_span, drop_import,
+                                      flagged_call, has_star_arguments, import_statement_of, insert_after,
+                                      is_constant, keyword, name_loads, owns_its_lines, rebound, remove_keyword)
 
 
 # -- yaml-safe-load ------------------------------------------------------------------------------------------
@@ -178,273 +79,6 @@ YAML_SAFE_LOAD = SimpleFix(
     rules=frozenset({"B506", "unsafe-deserialization"}),
     description="yaml.load / unsafe_load / full_load (with no or an object-building Loader) -> yaml.safe_load",
     function=_yaml_safe_load,
-    examples=(
-        Example(vulnerable="import yaml\n\ndef load_config(path):\n    with open(path) as f:\n"
-                           "        return yaml.load(f)\n",
-                fixed="import yaml\n\ndef load_config(path):\n    with open(path) as f:\n"
-                      "        return yaml.safe_load(f)\n"),
-        Example(vulnerable="import yaml\n\ndef parse(text):\n    return yaml.load(text, Loader=yaml.FullLoader)\n",
-                fixed="import yaml\n\ndef parse(text):\n    return yaml.safe_load(text)\n"),
-        Example(vulnerable="import yaml\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
-                           "@app.route(\"/settings\", methods=[\"POST\"])\ndef settings():\n"
-                           "    data = yaml.load(request.data, Loader=yaml.Loader)\n"
-                           "    return {\"keys\": sorted(data)}\n",
-                fixed="import yaml\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"
-                      "@app.route(\"/settings\", methods=[\"POST\"])\ndef settings():\n"
-                      "    data = yaml.safe_load(request.data)\n    return {\"keys\": sorted(data)}\n"),
-        Example(vulnerable="import yaml\n\ndef read_document():\n    return yaml.unsafe_load(input())\n",
-                fixed="import yaml\n\ndef read_document():\n    return yaml.safe_load(input())\n"),
-    ),
-)
-
-
-# -- defusedxml ----------------------------------------------------------------------------------------------
-
-# stdlib parser module -> (its defusedxml twin, {name the twin provides: (most positional arguments, keywords)
-# with which a call means the same to both; None keywords: any call}). From defusedxml 0.7.1's modules: its
-# fromstring takes no parser, and its sax.parseString reads bytes only.
-_ANY_CALL = (0, None)
-_ELEMENT_TREE = {"parse": (2, {"source", "parser"}), "iterparse": (3, {"source", "events", "parser"}),
-                 "fromstring": (1, {"text"}), "XML": (1, {"text"}), "XMLParser": (0, {"target", "encoding"}),
-                 "tostring": _ANY_CALL, "ParseError": _ANY_CALL}
-_DEFUSED = {
-    "xml.etree.ElementTree": ("defusedxml.ElementTree", _ELEMENT_TREE),
-    "xml.etree.cElementTree": ("defusedxml.ElementTree", _ELEMENT_TREE),
-    "xml.dom.minidom": ("defusedxml.minidom", {"parse": (3, {"file", "parser", "bufsize"}),
-                                               "parseString": (2, {"string", "parser"})}),
-    "xml.dom.pulldom": ("defusedxml.pulldom", {"parse": (3, {"stream_or_string", "parser", "bufsize"}),
-                                               "parseString": (2, {"string", "parser"})}),
-    "xml.sax": ("defusedxml.sax", {"parse": (3, {"source", "handler", "errorHandler"}),
-                                   "parseString": (3, {"string", "handler", "errorHandler"}),
-                                   "make_parser": (1, {"parser_list"})}),
-    "xml.dom.expatbuilder": ("defusedxml.expatbuilder", {"parse": (2, {"file", "namespaces"}),
-                                                         "parseString": (2, {"string", "namespaces"})}),
-    "xml.sax.expatreader": ("defusedxml.expatreader", {"create_parser": _ANY_CALL}),
-}
-
-
-@dataclass(frozen=True, kw_only=True)
-class XmlBinding:
-    """The import a stdlib XML call goes through: ``import xml.etree.ElementTree as ET``, ``from xml.dom import
-    minidom``, ``import xml.sax`` (``local`` is then ``xml``) or ``from xml.dom.minidom import parseString``."""
-
-    statement: ast.Import | ast.ImportFrom
-    alias: ast.alias
-    module: str  # the stdlib module
-    member: str | None  # the function a from-import binds; None when the import binds the module
-    local: str  # the name the import binds
-
-    @property
-    def dotted_import(self) -> bool:  # `import xml.sax`: used as `xml.sax.parse`, bound as `xml`
-        return isinstance(self.statement, ast.Import) and self.alias.asname is None
-
-
-def _xml_target(doc: Document, call: ast.Call) -> tuple[str, str] | None:
-    """(stdlib module, name) when ``call`` calls a stdlib XML parser defusedxml replaces."""
-    module, _, name = (doc.qualified(call.func) or "").rpartition(".")
-    return (module, name) if module in _DEFUSED and name in _DEFUSED[module][1] else None
-
-
-def _same_call(call: ast.Call, module: str, name: str) -> bool:
-    """``call`` means the same to the defusedxml twin of ``module.name``."""
-    most, keywords = _DEFUSED[module][1][name]
-    if keywords is None:
-        return True
-    if has_star_arguments(call) or len(call.args) > most or any(k.arg not in keywords for k in call.keywords):
-        return False
-    if (module, name) == ("xml.sax", "parseString"):  # defusedxml wraps it in BytesIO: bytes only
-        data = call.args[0] if call.args else getattr(keyword(call, "string"), "value", None)
-        return isinstance(data, ast.Constant) and isinstance(data.value, bytes) or (
-            isinstance(data, ast.Call) and isinstance(data.func, ast.Attribute) and data.func.attr == "encode")
-    return True
-
-
-def _xml_binding(doc: Document, call: ast.Call, module: str, name: str) -> XmlBinding | None:
-    """The import ``call`` reaches ``module.name`` through (None when there is not exactly one)."""
-    func = call.func
-    head = func
-    while isinstance(head, ast.Attribute):
-        head = head.value
-    if not isinstance(head, ast.Name):
-        return None
-    found = [(node, alias) for node in doc.nodes((ast.Import, ast.ImportFrom)) for alias in node.names
-             if (alias.asname or alias.name.split(".")[0]) == head.id]
-    if isinstance(func, ast.Name):
-        found = [(n, a) for n, a in found if isinstance(n, ast.ImportFrom) and not n.level
-                 and n.module == module and a.name == name]
-        member = name
-    elif len(found) > 1:  # several `import xml.…`: the one naming this module
-        found = [(n, a) for n, a in found if isinstance(n, ast.Import) and a.name == module and not a.asname]
-        member = None
-    else:
-        found = [(n, a) for n, a in found if (a.name if isinstance(n, ast.Import) else f"{n.module}.{a.name}")
-                 == module and not getattr(n, "level", 0)]
-        member = None
-    if len(found) != 1:
-        return None
-    statement, alias = found[0]
-    binding = XmlBinding(statement=statement, alias=alias, module=module, member=member, local=head.id)
-    prefix = func if member else func.value
-    return binding if prefix in _xml_uses(doc, binding) else None
-
-
-def _xml_uses(doc: Document, binding: XmlBinding) -> list[ast.AST]:
-    """The nodes that stand for the bound module (or function)."""
-    if binding.dotted_import:
-        return [n for n in doc.nodes(ast.Attribute) if dotted(n) == binding.module]
-    return name_loads(doc, binding.local)
-
-
-def _swappable(doc: Document, use: ast.AST, binding: XmlBinding) -> bool:
-    """``use`` means the same once it comes from defusedxml."""
-    if binding.member is not None:
-        name, node = binding.member, use
-    else:
-        parent = doc.parents.get(use)
-        if not (isinstance(parent, ast.Attribute) and parent.value is use):
-            return False
-        name, node = parent.attr, parent
-    if name not in _DEFUSED[binding.module][1]:
-        return False
-    call = doc.parents.get(node)
-    return not (isinstance(call, ast.Call) and call.func is node) or _same_call(call, binding.module, name)
-
-
-def _swap_import(doc: Document, binding: XmlBinding, uses: list[ast.AST]) -> list[Edit] | None:
-    """Every use is one defusedxml has: the import itself is pointed at defusedxml."""
-    statement, alias = binding.statement, binding.alias
-    twin = _DEFUSED[binding.module][0]
-    if not owns_its_lines(doc, statement):
-        return None
-    package, _, last = twin.rpartition(".")
-    if binding.member is not None:
-        line = f"from {twin} import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-    elif isinstance(statement, ast.ImportFrom):
-        line = f"from {package} import {last}" + (f" as {binding.local}" if binding.local != last else "")
-    else:
-        line = f"import {twin}" + (f" as {alias.asname}" if alias.asname else "")
-    rest = [a for a in statement.names if a is not alias]
-    lines = [import_text(statement, rest), line] if rest else [line]
-    start, end = doc.span(statement)
-    edits = [Edit(start=start, end=end, new=("\n" + doc.indent_of(statement)).join(lines))]
-    if binding.dotted_import:
-        edits += [Edit(start=s, end=e, new=twin) for s, e in map(doc.span, uses)]
-    return edits
-
-
-def _defusedxml(doc: Document, finding: Finding) -> list[Edit] | None:
-    call = flagged_call(doc, finding, lambda c: _xml_target(doc, c) is not None)
-    if call is None:
-        return None
-    module, name = _xml_target(doc, call)
-    binding = _xml_binding(doc, call, module, name)
-    if binding is None or not _same_call(call, module, name) or rebound(doc, binding.local):
-        return None
-    uses = _xml_uses(doc, binding)
-    if all(_swappable(doc, use, binding) for use in uses):
-        return _swap_import(doc, binding, uses)
-    # The stdlib import stays for what defusedxml lacks (building XML): only this call moves.
-    twin = _DEFUSED[module][0]
-    if rebound(doc, "defusedxml"):
-        return None
-    start, end = doc.span(call.func)
-    edits = [Edit(start=start, end=end, new=f"{twin}.{name}")]
-    if (added := doc.ensure_import(f"import {twin}")) is not None:
-        edits.append(added)
-    return edits
-
-
-DEFUSEDXML = SimpleFix(
-    name="defusedxml",
-    rules=frozenset({"B313", "B314", "B315", "B316", "B317", "B318", "B319"}),
-    description="stdlib XML parsing (xml.etree, minidom, pulldom, sax, expatbuilder) -> the same call from defusedxml",
-    function=_defusedxml,
-    examples=(
-        Example(vulnerable="import xml.etree.ElementTree as ET\n\ndef read_name(xml_text):\n"
-                           "    root = ET.fromstring(xml_text)\n    return root.find(\"name\").text\n",
-                fixed="import defusedxml.ElementTree as ET\n\ndef read_name(xml_text):\n"
-                      "    root = ET.fromstring(xml_text)\n    return root.find(\"name\").text\n"),
-        Example(vulnerable="import xml.etree.ElementTree as ET\n\ndef add_item(xml_text, name):\n"
-                           "    root = ET.fromstring(xml_text)\n    item = ET.SubElement(root, \"item\")\n"
-                           "    item.text = name\n    return ET.tostring(root)\n",
-                fixed="import xml.etree.ElementTree as ET\nimport defusedxml.ElementTree\n\n"
-                      "def add_item(xml_text, name):\n    root = defusedxml.ElementTree.fromstring(xml_text)\n"
-                      "    item = ET.SubElement(root, \"item\")\n    item.text = name\n    return ET.tostring(root)\n"),
-        Example(vulnerable="from xml.dom import minidom\n\ndef pretty(path):\n"
-                           "    return minidom.parse(path).toprettyxml()\n",
-                fixed="from defusedxml import minidom\n\ndef pretty(path):\n"
-                      "    return minidom.parse(path).toprettyxml()\n"),
-        Example(vulnerable="import xml.sax\n\n\nclass Counter(xml.sax.ContentHandler):\n    count = 0\n\n"
-                           "    def startElement(self, name, attrs):\n        self.count += 1\n\n\n"
-                           "def count_elements(path):\n    handler = Counter()\n    xml.sax.parse(path, handler)\n"
-                           "    return handler.count\n",
-                fixed="import xml.sax\nimport defusedxml.sax\n\n\nclass Counter(xml.sax.ContentHandler):\n"
-                      "    count = 0\n\n    def startElement(self, name, attrs):\n        self.count += 1\n\n\n"
-                      "def count_elements(path):\n    handler = Counter()\n    defusedxml.sax.parse(path, handler)\n"
-                      "    return handler.count\n"),
-    ),
-)
-
-
-# -- lxml-safe-parser ----------------------------------------------------------------------------------------
-
-_LXML_PARSE = frozenset({"lxml.etree.fromstring", "lxml.etree.XML", "lxml.etree.parse", "lxml.etree.fromstringlist"})
-_LXML_PARSERS = frozenset({"lxml.etree.XMLParser", "lxml.etree.XMLPullParser"})
-SAFE_LXML_PARSER_ARGUMENTS = "resolve_entities=False, no_network=True"
-
-
-def _lxml_safe_parser(doc: Document, finding: Finding) -> list[Edit] | None:
-    call = flagged_call(doc, finding, lambda c: doc.qualified(c.func) in _LXML_PARSE | _LXML_PARSERS
-                        and not has_star_arguments(c))
-    if call is None:
-        return None
-    if doc.qualified(call.func) in _LXML_PARSERS:  # a parser built to resolve entities: turned off
-        edits = [Edit(start=doc.span(k.value)[0], end=doc.span(k.value)[1], new=safe)
-                 for name, unsafe, safe in (("resolve_entities", True, "False"), ("no_network", False, "True"))
-                 if (k := keyword(call, name)) is not None and is_constant(k.value, unsafe)]
-        return edits or None
-    if len(call.args) != 1 or keyword(call, "parser") is not None:
-        return None
-    edits = []
-    if isinstance(call.func, ast.Attribute):
-        maker = f"{doc.segment(call.func.value)}.XMLParser"
-    else:  # from lxml.etree import fromstring
-        have = doc.imports().get("XMLParser")
-        if have not in (None, "lxml.etree.XMLParser") or rebound(doc, "XMLParser"):
-            return None
-        maker = "XMLParser"
-        if (added := doc.ensure_import("from lxml.etree import XMLParser")) is not None:
-            edits.append(added)
-    edits.append(add_keyword(doc, call, f"parser={maker}({SAFE_LXML_PARSER_ARGUMENTS})"))
-    return edits
-
-
-LXML_SAFE_PARSER = SimpleFix(
-    name="lxml-safe-parser",
-    rules=frozenset({"xxe"}),
-    description="lxml parse with the default parser -> parser=etree.XMLParser(resolve_entities=False, "
-                "no_network=True); resolve_entities=True -> False",
-    function=_lxml_safe_parser,
-    examples=(
-        Example(vulnerable="from flask import Flask, request\nfrom lxml import etree\n\napp = Flask(__name__)\n\n\n"
-                           "@app.route(\"/upload\", methods=[\"POST\"])\ndef upload():\n"
-                           "    doc = etree.fromstring(request.data)\n    return doc.findtext(\"name\")\n",
-                fixed="from flask import Flask, request\nfrom lxml import etree\n\napp = Flask(__name__)\n\n\n"
-                      "@app.route(\"/upload\", methods=[\"POST\"])\ndef upload():\n"
-                      "    doc = etree.fromstring(request.data, parser=etree.XMLParser(resolve_entities=False, "
-                      "no_network=True))\n    return doc.findtext(\"name\")\n"),
-        Example(vulnerable="from lxml import etree\n\ndef parse_invoice(xml_bytes):\n"
-                           "    parser = etree.XMLParser(resolve_entities=True)\n"
-                           "    return etree.fromstring(xml_bytes, parser)\n",
-                fixed="from lxml import etree\n\ndef parse_invoice(xml_bytes):\n"
-                      "    parser = etree.XMLParser(resolve_entities=False)\n"
-                      "    return etree.fromstring(xml_bytes, parser)\n"),
-        Example(vulnerable="import lxml.etree\n\ndef main():\n    tree = lxml.etree.parse(input(\"File: \"))\n"
-                           "    print(tree.getroot().tag)\n",
-                fixed="import lxml.etree\n\ndef main():\n    tree = lxml.etree.parse(input(\"File: \"), "
-                      "parser=lxml.etree.XMLParser(resolve_entities=False, no_network=True))\n"
-                      "    print(tree.getroot().tag)\n"),
-    ),
 )
 
 
@@ -510,19 +144,6 @@ SECURE_TEMPFILE = SimpleFix(
     rules=frozenset({"B306"}),
     description="name = tempfile.mktemp(...) -> fd, name = tempfile.mkstemp(...); os.close(fd)",
     function=_secure_tempfile,
-    examples=(
-        Example(vulnerable="import tempfile\n\ndef write_report(text):\n    path = tempfile.mktemp(suffix=\".txt\")\n"
-                           "    with open(path, \"w\") as f:\n        f.write(text)\n    return path\n",
-                fixed="import tempfile\nimport os\n\ndef write_report(text):\n"
-                      "    fd, path = tempfile.mkstemp(suffix=\".txt\")\n    os.close(fd)\n"
-                      "    with open(path, \"w\") as f:\n        f.write(text)\n    return path\n"),
-        Example(vulnerable="import os\nimport shutil\nimport tempfile\n\ndef backup(src):\n"
-                           "    fd = os.open(src, os.O_RDONLY)\n    os.close(fd)\n    tmp = tempfile.mktemp()\n"
-                           "    shutil.copy(src, tmp)\n    return tmp\n",
-                fixed="import os\nimport shutil\nimport tempfile\n\ndef backup(src):\n"
-                      "    fd = os.open(src, os.O_RDONLY)\n    os.close(fd)\n    fd2, tmp = tempfile.mkstemp()\n"
-                      "    os.close(fd2)\n    shutil.copy(src, tmp)\n    return tmp\n"),
-    ),
 )
 
 
@@ -557,20 +178,6 @@ REQUESTS_TIMEOUT = SimpleFix(
     rules=frozenset({"B113"}),
     description=f"requests.get/post/... without a timeout (or timeout=None) -> timeout={DEFAULT_TIMEOUT}",
     function=_requests_timeout,
-    examples=(
-        Example(vulnerable="import requests\n\ndef fetch(url):\n    response = requests.get(url)\n"
-                           "    return response.json()\n",
-                fixed="import requests\n\ndef fetch(url):\n    response = requests.get(url, timeout=10)\n"
-                      "    return response.json()\n"),
-        Example(vulnerable="import requests\n\ndef send(url, payload):\n    return requests.post(\n"
-                           "        url,\n        json=payload,\n        headers={\"Accept\": \"application/json\"},\n"
-                           "    ).status_code\n",
-                fixed="import requests\n\ndef send(url, payload):\n    return requests.post(\n"
-                      "        url,\n        json=payload,\n        headers={\"Accept\": \"application/json\"}, "
-                      "timeout=10,\n    ).status_code\n"),
-        Example(vulnerable="import requests\n\ndef ping(url):\n    return requests.head(url, timeout=None).ok\n",
-                fixed="import requests\n\ndef ping(url):\n    return requests.head(url, timeout=10).ok\n"),
-    ),
 )
 
 
@@ -585,17 +192,6 @@ REQUESTS_VERIFY = SimpleFix(
     rules=frozenset({"B501", "request-without-cert-validation"}),
     description="verify=False removed from a requests / httpx call (certificates checked again)",
     function=_requests_verify,
-    examples=(
-        Example(vulnerable="import requests\n\ndef fetch(url):\n"
-                           "    return requests.get(url, verify=False, timeout=10).text\n",
-                fixed="import requests\n\ndef fetch(url):\n    return requests.get(url, timeout=10).text\n"),
-        Example(vulnerable="import requests\n\ndef fetch(url):\n    with requests.Session() as session:\n"
-                           "        return session.get(url, timeout=5, verify=False).json()\n",
-                fixed="import requests\n\ndef fetch(url):\n    with requests.Session() as session:\n"
-                      "        return session.get(url, timeout=5).json()\n"),
-        Example(vulnerable="import httpx\n\ndef fetch(url):\n    return httpx.get(url, verify=False).text\n",
-                fixed="import httpx\n\ndef fetch(url):\n    return httpx.get(url).text\n"),
-    ),
 )
 
 
@@ -612,18 +208,6 @@ FLASK_DEBUG_OFF = SimpleFix(
     rules=frozenset({"B201", "flask-debug"}),
     description="app.run(..., debug=True) -> the debug=True argument removed",
     function=_flask_debug_off,
-    examples=(
-        Example(vulnerable="from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route(\"/\")\ndef index():\n"
-                           "    return \"ok\"\n\n\nif __name__ == \"__main__\":\n    app.run(debug=True)\n",
-                fixed="from flask import Flask\n\napp = Flask(__name__)\n\n\n@app.route(\"/\")\ndef index():\n"
-                      "    return \"ok\"\n\n\nif __name__ == \"__main__\":\n    app.run()\n"),
-        Example(vulnerable="from flask import Flask\n\napp = Flask(__name__)\n\nif __name__ == \"__main__\":\n"
-                           "    app.run(debug=True, port=8080)\n",
-                fixed="from flask import Flask\n\napp = Flask(__name__)\n\nif __name__ == \"__main__\":\n"
-                      "    app.run(port=8080)\n"),
-        Example(vulnerable="def serve(app):\n    app.run(host=\"127.0.0.1\", port=8000, debug=True)\n",
-                fixed="def serve(app):\n    app.run(host=\"127.0.0.1\", port=8000)\n"),
-    ),
 )
 
 # Template names that say the output is not HTML: escaping it would change it.
@@ -654,23 +238,6 @@ JINJA2_AUTOESCAPE = SimpleFix(
     description="jinja2.Environment(...) without autoescape, or autoescape=False -> autoescape=True "
                 "(left alone when its templates are not HTML: .txt, .sql, .yaml...)",
     function=_jinja2_autoescape,
-    examples=(
-        Example(vulnerable="import jinja2\n\ndef render_page(name):\n"
-                           "    env = jinja2.Environment(loader=jinja2.FileSystemLoader(\"templates\"))\n"
-                           "    return env.get_template(\"page.html\").render(name=name)\n",
-                fixed="import jinja2\n\ndef render_page(name):\n"
-                      "    env = jinja2.Environment(loader=jinja2.FileSystemLoader(\"templates\"), autoescape=True)\n"
-                      "    return env.get_template(\"page.html\").render(name=name)\n"),
-        Example(vulnerable="from jinja2 import Environment, FileSystemLoader\n\n"
-                           "env = Environment(loader=FileSystemLoader(\"templates\"), autoescape=False)\n",
-                fixed="from jinja2 import Environment, FileSystemLoader\n\n"
-                      "env = Environment(loader=FileSystemLoader(\"templates\"), autoescape=True)\n"),
-        Example(vulnerable="from jinja2 import Environment\n\ndef greet(user):\n"
-                           "    return Environment().from_string(\"<p>Hello {{ user }}</p>\").render(user=user)\n",
-                fixed="from jinja2 import Environment\n\ndef greet(user):\n"
-                      "    return Environment(autoescape=True).from_string(\"<p>Hello {{ user }}</p>\")"
-                      ".render(user=user)\n"),
-    ),
 )
 
 
@@ -749,21 +316,6 @@ CHMOD_LEAST_PRIVILEGE = SimpleFix(
     description="a literal permission mode loses the group/other bits flagged (0o777 -> 0o744 on chmod, "
                 "0o755 on mkdir)",
     function=_chmod_least_privilege,
-    examples=(
-        Example(vulnerable="import os\n\ndef publish(path):\n    os.chmod(path, 0o777)\n",
-                fixed="import os\n\ndef publish(path):\n    os.chmod(path, 0o744)\n"),
-        Example(vulnerable="import os\n\ndef save(path, data):\n    with open(path, \"w\") as f:\n"
-                           "        f.write(data)\n    os.chmod(path, 0o666)\n",
-                fixed="import os\n\ndef save(path, data):\n    with open(path, \"w\") as f:\n"
-                      "        f.write(data)\n    os.chmod(path, 0o644)\n"),
-        Example(vulnerable="import os\nimport stat\n\ndef share(path):\n"
-                           "    os.chmod(path, stat.S_IRWXU | stat.S_IRWXG | stat.S_IRWXO)\n",
-                fixed="import os\nimport stat\n\ndef share(path):\n"
-                      "    os.chmod(path, stat.S_IRWXU | stat.S_IRGRP | stat.S_IROTH)\n"),
-        Example(vulnerable="import os\n\ndef prepare(directory):\n"
-                           "    os.makedirs(directory, mode=0o777, exist_ok=True)\n",
-                fixed="import os\n\ndef prepare(directory):\n    os.makedirs(directory, mode=0o755, exist_ok=True)\n"),
-    ),
 )
 
 
@@ -854,22 +406,8 @@ EVAL_LITERAL = SimpleFix(
     description="eval(text) that reads a literal (a list, dict, number...) -> ast.literal_eval(text); "
                 "left alone for expressions and code",
     function=_eval_literal,
-    examples=(
-        Example(vulnerable="def parse_config(data):\n    return eval(data)\n",
-                fixed="import ast\ndef parse_config(data):\n    return ast.literal_eval(data)\n"),
-        Example(vulnerable="def main():\n    values = eval(input(\"Enter a list of numbers: \"))\n"
-                           "    print(sorted(values))\n",
-                fixed="import ast\ndef main():\n    values = ast.literal_eval(input(\"Enter a list of numbers: \"))\n"
-                      "    print(sorted(values))\n"),
-        Example(vulnerable="import json\n\n\ndef convert(line):\n"
-                           "    \"\"\"Turn a Python dict literal into JSON.\"\"\"\n"
-                           "    return json.dumps(eval(line.strip()))\n",
-                fixed="import json\nimport ast\n\n\ndef convert(line):\n"
-                      "    \"\"\"Turn a Python dict literal into JSON.\"\"\"\n"
-                      "    return json.dumps(ast.literal_eval(line.strip()))\n"),
-    ),
 )
 
 
-FIXES = (YAML_SAFE_LOAD, DEFUSEDXML, LXML_SAFE_PARSER, SECURE_TEMPFILE, REQUESTS_TIMEOUT, REQUESTS_VERIFY,
-         FLASK_DEBUG_OFF, JINJA2_AUTOESCAPE, CHMOD_LEAST_PRIVILEGE, EVAL_LITERAL)
+FIXES = (YAML_SAFE_LOAD, SECURE_TEMPFILE, REQUESTS_TIMEOUT, REQUESTS_VERIFY, FLASK_DEBUG_OFF, JINJA2_AUTOESCAPE,
+         CHMOD_LEAST_PRIVILEGE, EVAL_LITERAL)

@@ -4,9 +4,11 @@ A :class:`Fix` removes one kind of finding by rewriting source text, with no
 model: ``yaml.load`` becomes ``yaml.safe_load``, a shell command string becomes
 an argument list, a formatted SQL string becomes a parameterized query. A fix
 names the rule ids it removes (Bandit's ``B602``, the dataflow analyzer's
-``command-line-injection``, pyflakes' ``F821``...) and carries worked
-examples (:class:`Example`: vulnerable text -> the exact text the fix makes of
-it), which ``tests/engine/fixes`` run through the real analyzers.
+``command-line-injection``, pyflakes' ``F821``...) and has worked examples
+(:class:`Example`: vulnerable text -> the exact text the fix makes of it),
+which ``tests/engine/fixes`` run through the real analyzers. The examples are
+data beside the code, one file per fix, ``examples/<fix name>.yaml``: a list
+of ``{vulnerable: |, fixed: |}`` literal blocks, read by :func:`examples`.
 
 Fixes work on a :class:`Document`: the text, its lines and its ``ast`` tree,
 with helpers to find the node a finding points at and to turn a node into
@@ -23,8 +25,11 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Iterable, Iterator, Protocol, Sequence
+from functools import cache, cached_property
+from importlib import resources
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
+
+import yaml
 
 from secgen.analyzers import Finding
 
@@ -44,6 +49,26 @@ class Example:
 
     vulnerable: str
     fixed: str
+
+
+@cache
+def examples(name: str) -> tuple[Example, ...]:
+    """The worked examples of the fix called ``name``, read from ``examples/<name>.yaml`` beside this module.
+
+    A missing file, or one that is not a list of ``{vulnerable: str, fixed: str}``, raises ``ValueError`` naming it.
+    """
+    path = resources.files(__package__).joinpath("examples", f"{name}.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"fix {name!r} has no examples file: {path} is missing") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, list) or not all(
+            isinstance(item, dict) and set(item) == {"vulnerable", "fixed"}
+            and all(isinstance(v, str) for v in item.values()) for item in data):
+        raise ValueError(f"{path}: expected a list of {{vulnerable: str, fixed: str}} mappings")
+    return tuple(Example(vulnerable=item["vulnerable"], fixed=item["fixed"]) for item in data)
 
 
 class Fix(Protocol):
@@ -273,15 +298,114 @@ def insert_before(doc: Document, statement: ast.stmt, lines: Sequence[str]) -> E
     return Edit(start=at, end=at, new="".join(f"{indent}{line}\n" for line in lines))
 
 
+# -- helpers the fixes share: the flagged call, imports, names ------------------------------------------
+
+def flagged_call(doc: Document, finding: Finding, accept: Callable[[ast.Call], bool]) -> ast.Call | None:
+    """The call the finding points at (the one starting at its column when there is one) that ``accept`` takes."""
+    candidates = doc.nodes_at(finding, ast.Call)
+    exact = [c for c in candidates if c.lineno - 1 == finding.line and doc.column(c) == finding.range.start.column]
+    return next((c for c in exact or candidates if accept(c)), None)
+
+
+def attribute_name_span(doc: Document, func: ast.Attribute) -> tuple[int, int] | None:
+    """Offsets of ``attr`` in ``value.attr`` (None when something other than the name sits before its end)."""
+    end = doc.span(func)[1]
+    start = end - len(func.attr)
+    return (start, end) if doc.text[start:end] == func.attr else None
+
+
+def has_star_arguments(call: ast.Call) -> bool:
+    return any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords)
+
+
+def is_constant(node: ast.AST | None, value: object) -> bool:
+    return isinstance(node, ast.Constant) and node.value is value
+
+
+def owns_its_lines(doc: Document, statement: ast.stmt) -> bool:
+    """``statement`` starts its line (after the indentation) and nothing but a comment follows it on its last line."""
+    if doc.column(statement) != len(doc.indent_of(statement)):
+        return False
+    end = doc.span(statement)[1]
+    rest = doc.text[end:doc.line_offset(statement.end_lineno)].strip()
+    return not rest or rest.startswith("#")
+
+
+def insert_after(doc: Document, statement: ast.stmt, line: str) -> Edit:
+    """The edit that puts ``line`` below ``statement`` at its indentation."""
+    at = doc.line_offset(statement.end_lineno)
+    indent = doc.indent_of(statement)
+    if at == len(doc.text) and not doc.text.endswith("\n"):
+        return Edit(start=at, end=at, new=f"\n{indent}{line}")
+    return Edit(start=at, end=at, new=f"{indent}{line}\n")
+
+
+def name_loads(doc: Document, name: str) -> list[ast.Name]:
+    return [n for n in doc.nodes(ast.Name) if n.id == name and isinstance(n.ctx, ast.Load)]
+
+
+def import_statement_of(doc: Document, local: str) -> tuple[ast.stmt, ast.alias] | None:
+    """The one import that binds ``local`` (None when none does or several do)."""
+    found = [(node, alias) for node in doc.nodes((ast.Import, ast.ImportFrom)) for alias in node.names
+             if (alias.asname or alias.name.split(".")[0]) == local]
+    return found[0] if len(found) == 1 else None
+
+
+def import_text(statement: ast.Import | ast.ImportFrom, aliases: list[ast.alias]) -> str:
+    """``statement`` written again with only ``aliases``."""
+    names = ", ".join(f"{a.name} as {a.asname}" if a.asname else a.name for a in aliases)
+    if isinstance(statement, ast.Import):
+        return f"import {names}"
+    return f"from {'.' * statement.level}{statement.module or ''} import {names}"
+
+
+def drop_import(doc: Document, statement: ast.stmt, alias: ast.alias) -> Edit | None:
+    """The edit that removes ``alias`` from its import statement (the whole statement when it is the only one)."""
+    if not owns_its_lines(doc, statement):
+        return None
+    rest = [a for a in statement.names if a is not alias]
+    if not rest:
+        return Edit(start=doc.line_offset(statement.lineno - 1), end=doc.line_offset(statement.end_lineno), new="")
+    start, end = doc.span(statement)
+    return Edit(start=start, end=end, new=import_text(statement, rest))
+
+
+def rebound(doc: Document, name: str) -> bool:
+    """``name`` is assigned, deleted, a parameter, or a def/class anywhere in the text."""
+    for node in doc.nodes():
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            return True
+        if isinstance(node, ast.arg) and node.arg == name:
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+    return False
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for the attribute chain ``a.b.c`` (None for other shapes)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class SimpleFix:
-    """A :class:`Fix` made of a function: ``SimpleFix(name=..., rules=..., apply=fn, examples=...)``."""
+    """A :class:`Fix` made of a function: ``SimpleFix(name=..., rules=..., description=..., function=fn)``.
+
+    Its examples are read from ``examples/<name>.yaml`` when first asked for (:func:`examples`).
+    """
 
     name: str
     rules: frozenset[str]
     description: str
-    examples: tuple[Example, ...] = ()
     function: object = field(default=None, repr=False)
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        return examples(self.name)
 
     def apply(self, doc: Document, finding: Finding) -> list[Edit] | None:
         return self.function(doc, finding)

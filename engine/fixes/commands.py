@@ -30,7 +30,7 @@ import shlex
 import string
 from dataclasses import dataclass
 
-from secgen.engine.fixes.base import Document, Edit, Example, SimpleFix, keyword, remove_keyword
+from secgen.engine.fixes.base import Document, Edit, SimpleFix, keyword, remove_keyword
 
 SUBPROCESS_CALLS = frozenset({"subprocess.run", "subprocess.call", "subprocess.check_call",
                               "subprocess.check_output", "subprocess.Popen"})
@@ -434,34 +434,6 @@ FIXES = (
         description="subprocess call with shell=True and a command string -> the same command as an argument list, "
                     "no shell",
         function=_subprocess_argument_list,
-        examples=(
-            Example(
-                vulnerable='import subprocess\n\n\ndef compress(filename):\n'
-                           '    subprocess.run(f"gzip -k {filename}", shell=True, check=True)\n',
-                fixed='import subprocess\n\n\ndef compress(filename):\n'
-                      '    subprocess.run(["gzip", "-k", str(filename)], check=True)\n',
-            ),
-            Example(
-                vulnerable='import subprocess\n\n\ndef lookup(domain):\n'
-                           '    return subprocess.check_output("nslookup %s" % domain, shell=True).decode()\n',
-                fixed='import subprocess\n\n\ndef lookup(domain):\n'
-                      '    return subprocess.check_output(["nslookup", str(domain)]).decode()\n',
-            ),
-            Example(
-                vulnerable='import subprocess\n\n\ndef ping(host):\n    cmd = "ping -c 1 " + host\n'
-                           '    result = subprocess.run(cmd, shell=True, capture_output=True, text=True)\n'
-                           '    return result.stdout\n',
-                fixed='import subprocess\n\n\ndef ping(host):\n    cmd = ["ping", "-c", "1", host]\n'
-                      '    result = subprocess.run(cmd, capture_output=True, text=True)\n'
-                      '    return result.stdout\n',
-            ),
-            Example(
-                vulnerable='import subprocess\n\n\ndef run_command(command):\n'
-                           '    return subprocess.run(command, shell=True, capture_output=True, text=True).stdout\n',
-                fixed='import subprocess\nimport shlex\n\n\ndef run_command(command):\n'
-                      '    return subprocess.run(shlex.split(command), capture_output=True, text=True).stdout\n',
-            ),
-        ),
     ),
     SimpleFix(
         name="os-system-to-subprocess",
@@ -469,26 +441,5 @@ FIXES = (
         description="os.system / os.popen(...).read() with a command string -> subprocess.run with the same command "
                     "as an argument list",
         function=_os_system_to_subprocess,
-        examples=(
-            Example(
-                vulnerable='import os\nfrom flask import Flask, request\napp = Flask(__name__)\n\n\n'
-                           '@app.route("/ping")\ndef ping():\n    host = request.args.get("host", "")\n'
-                           '    os.system("ping -c 1 " + host)\n    return "ok"\n',
-                fixed='from flask import Flask, request\nimport subprocess\napp = Flask(__name__)\n\n\n'
-                      '@app.route("/ping")\ndef ping():\n    host = request.args.get("host", "")\n'
-                      '    subprocess.run(["ping", "-c", "1", host], check=False)\n    return "ok"\n',
-            ),
-            Example(
-                vulnerable='import os\n\n\ndef is_up(host):\n    return os.system(f"ping -c 1 {host}") == 0\n',
-                fixed='import subprocess\n\n\ndef is_up(host):\n'
-                      '    return subprocess.run(["ping", "-c", "1", str(host)], check=False).returncode == 0\n',
-            ),
-            Example(
-                vulnerable='import os\n\n\ndef disk_usage(path):\n    return os.popen("du -sh " + path).read()\n',
-                fixed='import subprocess\n\n\ndef disk_usage(path):\n'
-                      '    return subprocess.run(["du", "-sh", path], capture_output=True, text=True, '
-                      'check=False).stdout\n',
-            ),
-        ),
     ),
 )

@@ -1,4 +1,4 @@
-"""Mechanical fixes for fast hashes and predictable randomness.
+"""Mechanical fixes for fast hashes (``secure-random``, for predictable randomness, is in ``randomness.py``).
 
 * ``password-kdf``: a password hashed with a fast hash (the dataflow analyzer's
   ``weak-sensitive-data-hashing``; Bandit's B324/B303 on a password-named value)
@@ -12,10 +12,6 @@
   checksum, a cache key, an ETag, HumanEval/162's "md5 of text") gets
   ``usedforsecurity=False``: the digest stays identical and the code now says what
   it means. pycryptodome's ``MD5.new``/``SHA.new`` (Bandit's B303) become hashlib's.
-* ``secure-random``: ``random`` making a token, password, key, OTP, salt or nonce
-  becomes ``secrets``. Bandit's B311 is low severity, so it blocks only under a
-  stricter policy (and in the editor's "fix this finding"); it has no worked examples
-  for that reason, and its tests run the tier with ``always_block``.
 
 Whether a value is secret is read from names: the words of the hashed expression and
 of the assignments it comes from (``request.form["password"]`` counts), the
@@ -29,7 +25,7 @@ import ast
 import re
 
 from secgen.analyzers import Finding
-from secgen.engine.fixes.base import Document, Edit, Example, SimpleFix, insert_before
+from secgen.engine.fixes.base import Document, Edit, SimpleFix, insert_before
 
 DATAFLOW_RULE = "weak-sensitive-data-hashing"
 KDF_ITERATIONS = "600_000"  # OWASP 2023 for PBKDF2-HMAC-SHA256; the dataflow rule asks for >= 600000
@@ -42,13 +38,6 @@ PASSWORD_EXCLUDE = re.compile(r"(?i)(hash|hashed|digest|salt|_len|length|policy|
 SECRET_WORDS = frozenset({"password", "passwd", "pwd", "pw", "pass", "passphrase", "secret", "token", "credential", "credentials",
                           "apikey", "auth", "login", "otp", "pin", "signature", "private"})
 SECRET_TEXT = re.compile(r"(?i)\b(passw(or)?ds?|passphrases?|secrets?|credentials?|api[ _-]?keys?|auth\w*|log ?in)\b")
-RANDOM_WORDS = frozenset({"token", "tokens", "password", "passwords", "passwd", "pwd", "passphrase", "secret",
-                          "secrets", "otp", "salt", "nonce", "csrf", "key", "keys", "apikey", "session", "sid",
-                          "auth", "credential", "credentials", "pin", "verification", "captcha", "cookie", "iv",
-                          "reset", "activation", "invite", "confirmation"})
-RANDOM_TEXT = re.compile(r"(?i)\b(tokens?|passw(or)?ds?|secrets?|otp|one[- ]time|salts?|nonces?|csrf|api[ _-]?keys?"
-                         r"|session (ids?|keys?)|verification codes?|pin codes?)\b")
-
 FAST_HASHES = frozenset({"md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha3_224", "sha3_256",
                          "sha3_384", "sha3_512", "blake2b", "blake2s", "ripemd160"})
 WEAK_HASHES = frozenset({"md4", "md5", "sha1"})
@@ -391,162 +380,17 @@ def _used_as_hash_object(doc: Document, call: ast.Call) -> bool:
                               HASH_OBJECT_USES for n in uses)
 
 
-# -- secure-random ---------------------------------------------------------------------------------------------------
-
-def _random_for_security(doc: Document, call: ast.Call) -> bool:
-    names: set[str] = set()
-    function = doc.function_of(call)
-    if function is not None:
-        names.add(function.name)
-    statement = doc.statement_of(call)
-    targets = getattr(statement, "targets", None) or [getattr(statement, "target", None)]
-    for target in filter(None, targets):
-        names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-        names |= {n.attr for n in ast.walk(target) if isinstance(n, ast.Attribute)}
-        names |= {n.value for n in ast.walk(target) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-    return any(words(n) & RANDOM_WORDS for n in names) or bool(RANDOM_TEXT.search(doc.context))
-
-
-def _simple_int(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) or (isinstance(node, ast.Constant) and type(node.value) is int)
-
-
-def _secrets_call(doc: Document, call: ast.Call, member: str) -> tuple[ast.AST, str] | None:
-    """(node to replace, its ``secrets`` spelling) for ``random.<member>(...)``."""
-    args = call.args
-    plain = not call.keywords and not any(isinstance(a, ast.Starred) for a in args)
-    if member == "choice":
-        return call.func, "secrets.choice"
-    if member == "getrandbits":
-        return call.func, "secrets.randbits"
-    if member == "randrange" and plain and len(args) == 1:
-        return call.func, "secrets.randbelow"
-    if member == "randint" and plain and len(args) == 2 and all(_simple_int(a) for a in args):
-        low, high = args
-        zero = isinstance(low, ast.Constant) and low.value == 0
-        if isinstance(low, ast.Constant) and isinstance(high, ast.Constant):
-            bound = str(high.value - low.value + 1)
-        else:
-            bound = f"{doc.segment(high)}{'' if zero else f' - {doc.segment(low)}'} + 1"
-        shift = "" if zero else f" + {doc.segment(low)}"
-        text = f"secrets.randbelow({bound}){shift}"
-        return call, text if not shift or _stands_alone(doc, call) else f"({text})"
-    if member in ("random", "uniform", "sample", "choices", "shuffle", "randrange", "randint", "triangular",
-                  "betavariate", "expovariate", "gauss", "normalvariate", "randbytes"):
-        return call.func, f"secrets.SystemRandom().{member}"
-    return None  # seed, getstate, Random(...): nothing to swap
-
-
-def _seeded(doc: Document) -> bool:
-    return any(doc.qualified(c.func) == "random.seed" for c in doc.nodes(ast.Call))
-
-
-def _secure_random(doc: Document, finding: Finding) -> list[Edit] | None:
-    for call in doc.nodes_at(finding):
-        name = doc.qualified(call.func) or ""
-        if doc.column(call) != finding.range.start.column or not name.startswith("random.") or name.count(".") != 1:
-            continue
-        if not _random_for_security(doc, call) or _seeded(doc) \
-                or ("secrets" in doc.names_in_scope(call) and doc.imports().get("secrets") != "secrets"):
-            return None  # not a secret, reproducible on purpose, or ``secrets`` is something else here
-        swap = _secrets_call(doc, call, name.split(".")[1])
-        if swap is None:
-            return None
-        replaced, text = swap
-        start, end = doc.span(replaced)
-        edits = [Edit(start=start, end=end, new=text)]
-        if secrets_import := doc.ensure_import("import secrets"):
-            edits.append(secrets_import)
-        if drop := drop_unused_import(doc, _head(call.func), call.func):
-            edits.append(drop)
-        return edits
-    return None
-
-
 PASSWORD_KDF = SimpleFix(
     name="password-kdf",
     rules=frozenset({DATAFLOW_RULE, "B324", "B303"}),
     description="a password hashed with a fast hash -> salted PBKDF2-HMAC-SHA256, 600,000 iterations",
-    examples=(
-        Example(
-            vulnerable="import hashlib\n\n\ndef hash_password(password):\n"
-                       "    return hashlib.md5(password.encode()).hexdigest()\n",
-            fixed="import hashlib\nimport os\n\n\ndef hash_password(password):\n    salt = os.urandom(16)\n"
-                  '    return salt.hex() + ":" + hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 600_000)'
-                  ".hex()\n",
-        ),
-        Example(
-            vulnerable="import hashlib\n\n\ndef create_user(username, password):\n"
-                       "    hashed = hashlib.sha256(password.encode('utf-8')).hexdigest()\n"
-                       '    return {"username": username, "password": hashed}\n',
-            fixed="import hashlib\nimport os\n\n\ndef create_user(username, password):\n    salt = os.urandom(16)\n"
-                  "    hashed = salt.hex() + \":\" + hashlib.pbkdf2_hmac(\"sha256\", password.encode('utf-8'), salt, "
-                  "600_000).hex()\n"
-                  '    return {"username": username, "password": hashed}\n',
-        ),
-        Example(
-            vulnerable="import hashlib\n\n\ndef hash_password(password: str) -> bytes:\n"
-                       '    return hashlib.new("sha1", password.encode()).digest()\n',
-            fixed="import hashlib\nimport os\n\n\ndef hash_password(password: str) -> bytes:\n"
-                  "    salt = os.urandom(16)\n"
-                  '    return salt + hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 600_000)\n',
-        ),
-        Example(
-            vulnerable="import hashlib, os\n\n\ndef hash_pw(pwd: str) -> str:\n    salt = os.urandom(16)\n"
-                       "    digest = hashlib.sha512(salt + pwd.encode()).hexdigest()\n    return salt.hex() + digest\n",
-            fixed="import hashlib, os\n\n\ndef hash_pw(pwd: str) -> str:\n    salt = os.urandom(16)\n"
-                  '    digest = hashlib.pbkdf2_hmac("sha256", pwd.encode(), salt, 600_000).hex()\n'
-                  "    return salt.hex() + digest\n",
-        ),
-    ),
     function=_password_kdf,
 )
 HASH_NOT_FOR_SECURITY = SimpleFix(
     name="hash-not-for-security",
     rules=frozenset({"B324", "B303"}),
     description="MD5/SHA-1 of a non-secret value (checksum, cache key) -> usedforsecurity=False",
-    examples=(
-        Example(  # HumanEval/162
-            vulnerable="def string_to_md5(text):\n    import hashlib\n"
-                       "    return hashlib.md5(text.encode('ascii')).hexdigest() if text else None\n",
-            fixed="def string_to_md5(text):\n    import hashlib\n"
-                  "    return hashlib.md5(text.encode('ascii'), usedforsecurity=False).hexdigest() if text else None\n",
-        ),
-        Example(
-            vulnerable='import hashlib\n\n\ndef file_checksum(path):\n    with open(path, "rb") as f:\n'
-                       "        return hashlib.md5(f.read()).hexdigest()\n",
-            fixed='import hashlib\n\n\ndef file_checksum(path):\n    with open(path, "rb") as f:\n'
-                  "        return hashlib.md5(f.read(), usedforsecurity=False).hexdigest()\n",
-        ),
-        Example(
-            vulnerable="import hashlib\n\n\ndef cache_key(url):\n"
-                       '    return hashlib.new("sha1", url.encode()).hexdigest()\n',
-            fixed="import hashlib\n\n\ndef cache_key(url):\n"
-                  '    return hashlib.new("sha1", url.encode(), usedforsecurity=False).hexdigest()\n',
-        ),
-        Example(
-            vulnerable="from Crypto.Hash import MD5\n\n\ndef md5sum(data):\n    return MD5.new(data).hexdigest()\n",
-            fixed="import hashlib\n\n\ndef md5sum(data):\n"
-                  "    return hashlib.md5(data, usedforsecurity=False).hexdigest()\n",
-        ),
-    ),
     function=_hash_not_for_security,
 )
-SECURE_RANDOM = SimpleFix(
-    name="secure-random",
-    rules=frozenset({"B311"}),
-    description="random for a token, password, key, OTP, salt or nonce -> secrets (B311 blocks only when asked)",
-    examples=(
-        Example(vulnerable="import random\nimport string\n\n\ndef make_token(length=16):\n"
-                           "    alphabet = string.ascii_letters + string.digits\n"
-                           "    return \"\".join(random.choice(alphabet) for _ in range(length))\n",
-                fixed="import string\nimport secrets\n\n\ndef make_token(length=16):\n"
-                      "    alphabet = string.ascii_letters + string.digits\n"
-                      "    return \"\".join(secrets.choice(alphabet) for _ in range(length))\n"),
-        Example(vulnerable="import random\n\n\ndef reset_code():\n    return str(random.randint(100000, 999999))\n",
-                fixed="import secrets\n\n\ndef reset_code():\n    return str(secrets.randbelow(900000) + 100000)\n"),
-    ),
-    function=_secure_random,
-)
 
-FIXES = (PASSWORD_KDF, HASH_NOT_FOR_SECURITY, SECURE_RANDOM)
+FIXES = (PASSWORD_KDF, HASH_NOT_FOR_SECURITY)

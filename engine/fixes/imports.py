@@ -31,7 +31,7 @@ import typing
 from types import ModuleType
 
 from secgen.analyzers import Finding
-from secgen.engine.fixes.base import Document, Edit, Example, SimpleFix
+from secgen.engine.fixes.base import Document, Edit, SimpleFix
 
 UNDEFINED = re.compile(r"undefined name '([A-Za-z_][A-Za-z0-9_]*)'")
 
@@ -183,27 +183,6 @@ IMPORT_STDLIB = SimpleFix(
     name="import-stdlib",
     rules=frozenset({"F821"}),
     description="an undefined standard-library module, typing name or common member -> its import",
-    examples=(
-        Example(
-            vulnerable="def hypotenuse(a, b):\n    return math.sqrt(a ** 2 + b ** 2)\n",
-            fixed="import math\ndef hypotenuse(a, b):\n    return math.sqrt(a ** 2 + b ** 2)\n",
-        ),
-        Example(
-            vulnerable="from typing import List\n\n\ndef count_words(words: List[str]) -> Dict[str, int]:\n"
-                       "    counts = defaultdict(int)\n    for word in words:\n        counts[word] += 1\n"
-                       "    return dict(counts)\n",
-            fixed="from typing import List, Dict\nfrom collections import defaultdict\n\n\n"
-                  "def count_words(words: List[str]) -> Dict[str, int]:\n"
-                  "    counts = defaultdict(int)\n    for word in words:\n        counts[word] += 1\n"
-                  "    return dict(counts)\n",
-        ),
-        Example(
-            vulnerable='import os\n\n\ndef log_line(message):\n'
-                       '    return f"{datetime.now().isoformat()} {os.getpid()} {message}"\n',
-            fixed='import os\nfrom datetime import datetime\n\n\ndef log_line(message):\n'
-                  '    return f"{datetime.now().isoformat()} {os.getpid()} {message}"\n',
-        ),
-    ),
     function=_import_stdlib,
 )
 

@@ -22,7 +22,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from secgen.engine.fixes.base import Document, Edit, Example, SimpleFix
+from secgen.engine.fixes.base import Document, Edit, SimpleFix
 from secgen.engine.fixes.commands import (Piece, Value, expression, formatted_string, interpolation, quote_of,
                                           sole_assignment)
 
@@ -263,39 +263,5 @@ FIXES = (
         description="execute() of SQL formatted with values -> a parameterized query (placeholders and a "
                     "parameters tuple)",
         function=_sql_parameterize,
-        examples=(
-            Example(
-                vulnerable='import sqlite3\n\n\ndef find_user(conn, username):\n    cur = conn.cursor()\n'
-                           '    cur.execute(f"SELECT * FROM users WHERE username = \'{username}\'")\n'
-                           '    return cur.fetchone()\n',
-                fixed='import sqlite3\n\n\ndef find_user(conn, username):\n    cur = conn.cursor()\n'
-                      '    cur.execute("SELECT * FROM users WHERE username = ?", (username,))\n'
-                      '    return cur.fetchone()\n',
-            ),
-            Example(
-                vulnerable='def get_user(cursor, username):\n'
-                           '    query = "SELECT id, email FROM users WHERE username = \'%s\'" % username\n'
-                           '    cursor.execute(query)\n    return cursor.fetchone()\n',
-                fixed='def get_user(cursor, username):\n'
-                      '    query = "SELECT id, email FROM users WHERE username = ?"\n'
-                      '    cursor.execute(query, (username,))\n    return cursor.fetchone()\n',
-            ),
-            Example(
-                vulnerable='import psycopg2\n\n\ndef delete_order(conn, order_id):\n    with conn.cursor() as cur:\n'
-                           '        cur.execute("DELETE FROM orders WHERE id = " + str(order_id))\n'
-                           '    conn.commit()\n',
-                fixed='import psycopg2\n\n\ndef delete_order(conn, order_id):\n    with conn.cursor() as cur:\n'
-                      '        cur.execute("DELETE FROM orders WHERE id = %s", (order_id,))\n'
-                      '    conn.commit()\n',
-            ),
-            Example(
-                vulnerable='import sqlite3\n\n\ndef search(conn, term):\n'
-                           '    sql = "SELECT name FROM products WHERE name LIKE \'%{}%\'".format(term)\n'
-                           '    return conn.execute(sql).fetchall()\n',
-                fixed='import sqlite3\n\n\ndef search(conn, term):\n'
-                      '    sql = "SELECT name FROM products WHERE name LIKE ?"\n'
-                      '    return conn.execute(sql, (f"%{term}%",)).fetchall()\n',
-            ),
-        ),
     ),
 )

@@ -92,3 +92,28 @@ def test_the_tar_helper_made_into_running_its_argument_is_refused():
 
 def test_other_languages_are_not_judged():
     assert function_guard("int f() { return 1; }", "", language="c") is None
+
+
+def test_literal_eval_for_a_calculator_is_refused_and_for_data_it_passes():
+    calc = "def calculate(expression):\n    return eval(expression)\n"
+    literal = "import ast\n\ndef calculate(expression):\n    return ast.literal_eval(expression)\n"
+    assert function_guard(calc, literal) == "ast.literal_eval cannot compute the expressions eval did in calculate"
+    data = "def load(text):\n    return eval(text)\n"
+    assert function_guard(data, "import ast\n\ndef load(text):\n    return ast.literal_eval(text)\n") is None
+    assert "cannot compute" in function_guard(data, "import ast\n\ndef load(text):\n    return ast.literal_eval(text)\n",
+                                              context="Write a function that evaluates the arithmetic the user typed")
+
+
+def test_a_command_runner_that_stops_running_its_command_is_refused():
+    before = "import subprocess\n\ndef run_user_command(cmd):\n    return subprocess.run(cmd, shell=True).stdout\n"
+    echo = "import subprocess\n\ndef run_user_command(cmd):\n    return subprocess.run(['echo', '$ ']).stdout\n"
+    assert function_guard(before, echo) == "the repair no longer uses cmd in run_user_command"
+
+
+def test_one_command_string_without_a_shell_is_refused():
+    before = ('import subprocess\n\ndef ping(host):\n    command = f"ping {host}"\n'
+              '    return subprocess.run(command, shell=True)\n')
+    assert function_guard(before, before.replace(", shell=True", "")) == \
+        "the repair passes subprocess.run one command string without a shell in ping"
+    listed = before.replace('f"ping {host}"', '["ping", host]').replace(", shell=True", "")
+    assert function_guard(before, listed) is None

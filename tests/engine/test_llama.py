@@ -155,3 +155,17 @@ def test_a_corrupt_model_file_is_a_backend_error(tmp_path, content, message):
     text = str(excinfo.value)
     assert str(path) in text
     assert "replace the file" in text  # not a catalog file: pulling again would not help
+
+
+def test_a_final_assistant_message_is_continued_and_an_avoided_word_is_not_chosen(llama_backend):
+    from secgen.engine.backend import ChatMessage
+
+    task = [ChatMessage(role="user", content="Write a Python function that returns the MD5 hex digest of a string.")]
+    prefill = "```python\nimport hashlib\n\n\ndef digest(text):\n"
+    turns = [*task, ChatMessage(role="assistant", content=prefill)]
+    assert llama_backend.continuation_prompt(turns).endswith("<|im_start|>assistant\n" + prefill)
+    params = GenerationParams(max_tokens=96, stop=("```",))
+    free = collect(llama_backend.chat(turns, params)).text
+    assert "hashlib.md5(" in free  # the model continues the function it began
+    steered = collect(llama_backend.chat(turns, GenerationParams(max_tokens=96, stop=("```",), avoid=("md5",)))).text
+    assert steered.strip() and "hashlib.md5(" not in steered, steered

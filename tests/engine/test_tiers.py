@@ -101,3 +101,13 @@ def test_tiers_can_be_chosen(tiers):
     backend = ScriptedBackend(chat_replies=[_block(PIPE), _block(PIPE)])
     result = _loop(backend, tiers=tiers).generate("count the files in a folder")
     assert {a.origin for a in result.attempts} == {"first"} | ({"repair"} if "repair" in tiers else set())
+
+
+def test_a_redecode_refused_for_a_missing_import_is_accepted_once_the_import_is_added():
+    pickled = "import pickle\n\n\ndef load_session(data):\n    return pickle.loads(data)\n"
+    backend = ScriptedBackend(chat_replies=[_block(pickled), "    return json.loads(data)\n```"], continues=True)
+    result = _loop(backend, samples=0).generate("restore the session the client sent")
+    guided, fixed = result.attempts[1:]
+    assert guided.origin == "guided" and guided.rejected == "the repair uses undefined name(s) json"
+    assert fixed.origin == "fix" and fixed.fixes == ("import-stdlib",) and not fixed.rejected
+    assert result.best is fixed and result.clean and "import json" in result.text

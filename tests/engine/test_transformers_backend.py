@@ -184,10 +184,25 @@ def test_open_backend_serves_a_folder(tiny_model_dir):
 
 
 def test_the_repair_loop_runs_on_the_backend(backend):
-    loop = RepairLoop(backend, config=LoopConfig(t_max=1, params=GenerationParams(max_tokens=24)))
+    loop = RepairLoop(backend, config=LoopConfig(t_max=1, tiers=("repair",), params=GenerationParams(max_tokens=24)))
     result = loop.generate("Write a function add(a, b).")
     assert isinstance(result, LoopResult)
     assert 1 <= len(result.attempts) <= 2
+
+
+def test_a_final_assistant_message_is_continued_and_avoided_words_are_never_sampled(backend):
+    from secgen.engine.backend import ChatMessage
+
+    turns = [ChatMessage(role="user", content="Write add."), ChatMessage(role="assistant", content="def add(a, b):")]
+    ids = backend.chat_tokens(turns, 16)
+    assert ids[-len(backend._plain("def add(a, b):")):] == backend._plain("def add(a, b):")
+    assert ids[:-len(backend._plain("def add(a, b):"))] == backend.chat_tokens(turns[:1], 16)
+    free = "".join(backend.chat(turns, GenerationParams(max_tokens=12)))
+    first = backend._plain(free)[:1]
+    assert first, "the tiny model said nothing"
+    banned = backend.tokenizer.decode(first)
+    steered = "".join(backend.chat(turns, GenerationParams(max_tokens=12, avoid=(banned.strip() or banned,))))
+    assert backend._plain(steered)[:1] != first
 
 
 def test_without_torch_the_error_names_the_train_extra(tmp_path, monkeypatch):

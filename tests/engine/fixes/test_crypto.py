@@ -15,8 +15,8 @@ import yaml
 from secgen.analyzers import SeverityPolicy
 from secgen.engine.fixes import mechanical_fix
 from secgen.engine.fixes.base import Document
-from secgen.engine.fixes.crypto import (HASH_NOT_FOR_SECURITY, PASSWORD_EXCLUDE, PASSWORD_KDF, PASSWORD_NAMES,
-                                        SECURE_RANDOM, words)
+from secgen.engine.fixes.crypto import HASH_NOT_FOR_SECURITY, PASSWORD_EXCLUDE, PASSWORD_KDF, PASSWORD_NAMES, words
+from secgen.engine.fixes.randomness import SECURE_RANDOM
 from secgen.engine.guard import function_guard
 
 RULES = Path(__file__).parents[3] / "analyzers" / "dataflow" / "rules" / "weak-sensitive-data-hashing.yaml"
