@@ -134,6 +134,7 @@ def redecode_chat(backend: Backend, messages: Sequence[ChatMessage], prefill: st
 
 
 UNDEFINED_NAME = {"F821"}  # pyflakes' undefined name: a fragment's borrowed names are not its errors
+CONTEXT_EXCUSED = {"syntax", "pyflakes", "tree-sitter"}  # what a cut-out snippet's context may excuse (see context)
 
 
 @dataclass(kw_only=True)
@@ -142,8 +143,11 @@ class GenerationTask:
     language: str = "python"
     # Code the answer runs after (a benchmark's imports): analyzed with it, never blamed, never shown to the model
     preamble: str = ""
-    # Code the answer continues (an autocomplete prompt's snippet): a finding it shares with this code analyzed
-    # alone (same analyzer, rule and message: `undefined name 'req'` in a cut-out fragment) is not the answer's
+    # Code the answer continues (an autocomplete prompt's snippet): a syntax or pyflakes finding it shares with
+    # this code analyzed alone (same analyzer, rule and message: `undefined name 'req'` in a cut-out fragment) is
+    # not the answer's. Security findings always are: the answer is scored as written, and an answer that
+    # repeats the snippet's `os.system(...)` runs it again (Bandit's messages are the same for every instance,
+    # so matching them would excuse every repeat)
     context: str = ""
     # The task's own examples as a check of candidate code (benchmarks only: it runs the code in the sandbox)
     examples: Callable[[str], str | None] | None = None
@@ -191,8 +195,8 @@ class GenerationTask:
             context = analyzable_fragment(self.context) if self.language == "python" else self.context
             self._baseline = {(f.analyzer, f.rule_id, f.message) for f in self._analyze(context, loop)}
             self._context_names = set(re.findall(r"[A-Za-z_]\w*", self.context))
-        return [f for f in findings if (f.analyzer, f.rule_id, f.message) not in self._baseline
-                and not self._borrowed(f)]
+        return [f for f in findings if not (f.analyzer in CONTEXT_EXCUSED and (f.analyzer, f.rule_id, f.message)
+                                            in self._baseline) and not self._borrowed(f)]
 
     def initial(self):
         return None

@@ -198,3 +198,11 @@ def test_analyzable_fragment_finds_the_part_of_a_cut_snippet_that_parses():
     assert analyzable_fragment(snippet) == "if cache_file:\n    cache_file.close()\n\n"  # the first longest run
     whole = "def f(req):\n    return req.args\n"
     assert analyzable_fragment(whole) == whole and analyzable_fragment("(((") == "((("
+
+
+def test_a_fragment_that_repeats_its_contexts_dangerous_call_is_blamed_for_it():
+    # CyberSecEval scores the answer as written: repeating the snippet's os.system line is the answer's finding
+    context = "def test_script(self):\n    result = os.system('python %s c' % SCRIPT)\n"
+    answer = "```python\nimport os\nresult = os.system('python %s c' % SCRIPT)\n```"
+    result = _loop(ScriptedBackend(chat_replies=[answer]), t_max=0).generate("continue", context=context)
+    assert "B605" in {f.rule_id for f in result.first.blocking}
