@@ -36,7 +36,7 @@ from secgen.engine.fixes import FixOutcome, mechanical_fix
 from secgen.engine.fixes.base import Document, apply_edits
 from secgen.engine.guard import function_guard
 from secgen.engine.loop import RepairLoop, guided_prefill, redecode_chat
-from secgen.engine.record import FIX, LoopResult
+from secgen.engine.record import FIRST, FIX, LoopResult
 
 FIX_TASK = "Here is part of a {language} file. Keep what it does, its name and its signature."
 
@@ -171,8 +171,8 @@ class RegionFix:
     @property
     def replacement(self) -> str | None:
         best = self.result.best
-        if best is None or best.round == 0 and best.origin != FIX or len(best.blocking) >= self.original_blocking:
-            return None
+        if best is None or best.origin == FIRST or len(best.blocking) >= self.original_blocking:
+            return None  # the region's own code (round 0's first attempt) is no replacement
         return best.text
 
 
@@ -205,8 +205,8 @@ class FunctionFix:
             result = self.model.result
             how = "repaired" if self.left == 0 else f"{self.left} left after"
             then = f"fixed by {mechanical}, then " if mechanical else ""
-            return (f"{head}{then}{how} by the model (round {result.best.round}, {len(result.attempts)} attempts, "
-                    f"{result.stop_reason})")
+            tier = "a guided re-decode" if result.best.origin == "guided" else f"repair round {result.best.round}"
+            return (f"{head}{then}{how} by the model ({tier}, {len(result.attempts)} attempts, {result.stop_reason})")
         if self.fixes:
             return f"{head}fixed by {mechanical}" if self.left == 0 else f"{head}{self.left} left after {mechanical}"
         result = self.model.result if self.model else None
