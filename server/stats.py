@@ -16,7 +16,7 @@ import threading
 from collections import defaultdict, deque
 
 from secgen.engine.measure import percentile
-from secgen.engine.record import LoopResult
+from secgen.engine.record import FIRST, LoopResult
 
 WINDOW = 1000  # latencies kept per stage
 
@@ -40,8 +40,9 @@ class ServerStats:
             self.time("generation", attempt.generation_s)
             self.time("analysis", attempt.analysis_s)
             self.time(f"round{attempt.round}", attempt.seconds)
-        if result.best is not None and result.best.round >= 1 and result.clean:
-            self.count("repaired")
+        if result.clean and result.best.origin != FIRST and result.attempts[0].blocking:
+            self.count("repaired")  # by any tier: a mechanical fix, a guided re-decode or a repair round
+            self.count(f"repaired_by_{result.best.origin}")
 
     def brief(self) -> tuple[float | None, dict[str, int]]:
         """The last completion's milliseconds and the counts: what every ``secgen/status`` carries, without

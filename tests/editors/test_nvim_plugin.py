@@ -116,7 +116,7 @@ def test_fix_file_generate_and_stats_commands(launch, tmp_path):
     ed.wait("B602 diagnostic", lambda: [d for d in ed.diagnostics() if d["code"] == "B602"], WAIT_S)
     ed.nvim.command("SecgenFixFile")
     ed.wait("the file's findings repaired", lambda: "shell=True" not in ed.text(), WAIT_S)
-    assert "return subprocess.run(cmd.split())" in ed.text()
+    assert "return subprocess.run(shlex.split(cmd))" in ed.text()  # the mechanical fix: no model needed
     ed.cursor(len(ed.nvim.current.buffer), 0)
     ed.nvim.command("SecgenGenerate")
     ed.wait("generated code below the comment", lambda: "def add(a, b):" in ed.text(), WAIT_S)
