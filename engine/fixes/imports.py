@@ -31,7 +31,7 @@ import typing
 from types import ModuleType
 
 from secgen.analyzers import Finding
-from secgen.engine.fixes.base import Document, Edit, SimpleFix
+from secgen.engine.fixes.base import Document, Edit, SimpleFix, rebound
 
 UNDEFINED = re.compile(r"undefined name '([A-Za-z_][A-Za-z0-9_]*)'")
 
@@ -71,18 +71,6 @@ def _module(name: str) -> ModuleType | None:
 
 def _is_stdlib(name: str) -> bool:
     return name in sys.stdlib_module_names and not name.startswith("_") and name not in NOT_IMPORTED
-
-
-def _binds(doc: Document, name: str) -> bool:
-    """The file assigns, defines or takes ``name`` itself: the missing name is not a forgotten import."""
-    for node in doc.nodes():
-        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-            return True
-        if isinstance(node, ast.arg) and node.arg == name:
-            return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-            return True
-    return False
 
 
 def _chains(doc: Document, name: str) -> list[list[str]] | None:
@@ -168,7 +156,7 @@ def _merge(doc: Document, statement: str) -> Edit | None:
 
 def _import_stdlib(doc: Document, finding: Finding) -> list[Edit] | None:
     match = UNDEFINED.fullmatch(finding.message.strip())
-    if match is None or doc.tree is None or _binds(doc, match.group(1)):
+    if match is None or doc.tree is None or rebound(doc, match.group(1)):
         return None
     statements = _statements(doc, match.group(1))
     edits = []
