@@ -211,7 +211,8 @@ def undefined_names(code: str) -> set[str]:
     return {m.message_args[0] for m in found.messages if isinstance(m, messages.UndefinedName)}
 
 
-_COMPUTES = re.compile(r"calc|comput|expr|arith|formula|math|evaluat|operator", re.I)
+# Words that say code computes expressions (a calculator): the guard and the eval-arithmetic fix share this test
+COMPUTES = re.compile(r"calc|comput|expr|arith|formula|math|evaluat|operator", re.I)
 
 
 def _literal_eval_for_arithmetic(old: ast.AST, new: ast.AST, name: str, context: str) -> str | None:
@@ -219,7 +220,7 @@ def _literal_eval_for_arithmetic(old: ast.AST, new: ast.AST, name: str, context:
     if "eval" not in calls(old) or not any(n and n.endswith("literal_eval") for n in calls(new)):
         return None
     words = [name, context, *(a.arg for a in ast.walk(old) if isinstance(a, ast.arg))]
-    if any(_COMPUTES.search(w or "") for w in words):
+    if any(COMPUTES.search(w or "") for w in words):
         return f"ast.literal_eval cannot compute the expressions eval did in {name}"
     return None
 

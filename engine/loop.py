@@ -104,7 +104,7 @@ class RepairTask(Protocol):
 
 
 def continue_if_cut(backend: Backend, messages: Sequence[ChatMessage], params: GenerationParams,
-                    cancel: CancelToken, answer: Generation, language: str) -> Generation:
+                    cancel: CancelToken, answer: Generation) -> Generation:
     """A chat answer that stopped at ``max_tokens`` inside its code block, continued once where the backend can."""
     if answer.cancelled or len(answer.chunks) < params.max_tokens or prompts.has_closed_block(answer.text) \
             or "```" not in answer.text or not continues(backend):
@@ -161,8 +161,7 @@ class GenerationTask:
             messages = prompts.repair_messages(self.description, previous.text, previous.blocking, self.language)
         params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
         answer = collect(backend.chat(messages, params, cancel), until=prompts.has_closed_block)
-        return prompts.render_messages(messages), continue_if_cut(backend, messages, params, cancel, answer,
-                                                                  self.language)
+        return prompts.render_messages(messages), continue_if_cut(backend, messages, params, cancel, answer)
 
     def redecode(self, backend, params, cancel, attempt, finding):
         if (plan := guided_prefill(attempt.text, finding, self.language)) is None:

@@ -21,12 +21,11 @@ calls that read data.
 from __future__ import annotations
 
 import ast
-import re
 
 from secgen.analyzers import Finding
 from secgen.engine.fixes.base import Document, Edit, SimpleFix
+from secgen.engine.guard import COMPUTES
 
-_COMPUTES = re.compile(r"calc|comput|expr|arith|formula|math|evaluat|operator", re.I)
 
 HELPER = '''_ARITHMETIC = {{ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
                ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
@@ -58,7 +57,7 @@ def _computes(doc: Document, call: ast.Call) -> bool:
     if function is not None:
         words += [function.name, *(a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg))]
     words += [n.id for n in ast.walk(call.args[0]) if isinstance(n, ast.Name)]
-    return any(_COMPUTES.search(w or "") for w in words)
+    return any(COMPUTES.search(w or "") for w in words)
 
 
 def _eval_arithmetic(doc: Document, finding: Finding) -> list[Edit] | None:
