@@ -105,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     variant = tasks[0].source.removeprefix("cyberseceval-") if tasks else "none"
     config = RunConfig(benchmark=f"{NAME}-{variant}", model=args.model or "default", feedback=args.feedback,
-                       t_max=args.t_max, max_tokens=args.max_tokens, tiers=args.tiers)
+                       t_max=args.t_max, max_tokens=args.max_tokens, tiers=args.tiers,
+                       wording=args.wording)
     return runner.execute(NAME, args, argv, tasks, config=config, title=f"CyberSecEval ({variant})",
                           make_scorer=lambda: scorer(InsecureCodeDetector()), summarize=lambda r: summarize(r, variant),
                           progress=progress, header={"prompts": Path(prompts).name}, extra={"prompts": str(prompts)})

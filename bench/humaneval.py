@@ -86,7 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if untestable:
         print(f"note: {len(untestable)} task(s) have no tests; they count for EFR only", file=sys.stderr)
     config = RunConfig(benchmark=NAME, model=args.model or "default", feedback=args.feedback, t_max=args.t_max,
-                       max_tokens=args.max_tokens, tiers=args.tiers)
+                       max_tokens=args.max_tokens, tiers=args.tiers,
+                       wording=args.wording)
     return runner.execute(NAME, args, argv, tasks, config=config, title="HumanEval",
                           make_scorer=lambda: unit_test_scorer(SandboxLimits(timeout_s=args.test_timeout)),
                           summarize=summarize, progress=progress, extra={"task_set": args.task_set})

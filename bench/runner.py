@@ -41,6 +41,7 @@ from secgen.analyzers import default_registry
 from secgen.analyzers.registry import AnalyzerRegistry
 from secgen.engine.backend import Backend
 from secgen.engine.config import BATCH, FEEDBACK_MODES, FeedbackError, feedback_analyzers, parse_tiers
+from secgen.engine.prompts import WORDINGS
 from secgen.engine.loop import RepairLoop
 from secgen.engine.measure import rate
 from secgen.engine.record import Attempt, LoopResult
@@ -68,11 +69,13 @@ class RunConfig:
     max_tokens: int = BATCH.max_tokens
     time_budget_s: float | None = BATCH.time_budget_s
     tiers: tuple[str, ...] = BATCH.tiers
+    wording: str | None = BATCH.wording  # None: each repair path's default wording
 
     def header(self) -> dict:
+        wording = {} if self.wording is None else {"wording": self.wording}  # runs before --wording resume as they were
         return {"benchmark": self.benchmark, "model": self.model, "feedback": self.feedback,
                 "analyzers": list(feedback_analyzers(self.feedback)), "t_max": self.t_max,
-                "max_tokens": self.max_tokens, "tiers": list(self.tiers)}
+                "max_tokens": self.max_tokens, "tiers": list(self.tiers)} | wording
 
 
 def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tasks: Sequence[Task], *,
@@ -138,7 +141,7 @@ def pick(tasks: Sequence[Task], args: argparse.Namespace, *, languages: Sequence
 
 def make_loop(backend: Backend, config: RunConfig, registry: AnalyzerRegistry | None = None) -> RepairLoop:
     loop_config = replace(BATCH, t_max=config.t_max, time_budget_s=config.time_budget_s,
-                          analyzers=feedback_analyzers(config.feedback), tiers=config.tiers,
+                          analyzers=feedback_analyzers(config.feedback), tiers=config.tiers, wording=config.wording,
                           params=replace(BATCH.params, max_tokens=config.max_tokens))
     return RepairLoop(backend, registry or default_registry(), loop_config)
 
@@ -157,6 +160,10 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, default_feedback: s
     parser.add_argument("--tiers", type=tiers_argument, default=BATCH.tiers,
                         help=f"repair tiers, cheapest first (default {','.join(BATCH.tiers)}; `repair` alone is the "
                              f"paper's loop)")
+    parser.add_argument("--wording", choices=WORDINGS, default=None,
+                        help="how a repair round words the findings: full (rule, message, remedy), message (the "
+                             "analyzer's message only, as in the paper) or remedy (what to write instead); default: "
+                             "full for chat, remedy for a completion")
     parser.add_argument("--limit", type=int, default=None, help="only the first N tasks")
     parser.add_argument("--tasks", default=None, help="comma-separated task ids (a trailing / selects a prefix)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default bench-results/NAME)")

@@ -300,7 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.reference:
         return _reference(args, argv, tasks, make_scorer, summarize_run, extra)
     config = RunConfig(benchmark=NAME, model=args.model or "default", feedback=args.feedback, t_max=args.t_max,
-                       max_tokens=args.max_tokens, tiers=args.tiers)
+                       max_tokens=args.max_tokens, tiers=args.tiers,
+                       wording=args.wording)
     return runner.execute(NAME, args, argv, tasks, config=config, title="SALLM", make_scorer=make_scorer,
                           summarize=summarize_run, progress=progress, header={"test_timeout": args.test_timeout},
                           extra=extra, publish=publish)

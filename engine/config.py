@@ -48,6 +48,8 @@ class LoopConfig:
     sample_temperature: float = 0.8
     # No repair round starts once this many times the first answer's time has passed (None: no such bound)
     repair_budget_x: float | None = None
+    # How a repair round words the findings (secgen.engine.prompts.WORDINGS); None: each path's default
+    wording: str | None = None
 
     @property
     def max_tokens(self) -> int:

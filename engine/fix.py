@@ -134,10 +134,11 @@ class RegionTask:
         prompt, answer = redecode_chat(backend, conversation, prefill, params, cancel, finding)
         return prompt, self.candidate(f"```{self.language}\n{kept}{answer.text.split('```')[0]}```"), answer
 
-    def ask(self, backend, params, cancel, previous):
+    def ask(self, backend, params, cancel, previous, wording=None):
         code, found = (textwrap.dedent(previous.text), previous.blocking) if previous else \
             (textwrap.dedent(self.original), self.findings)
-        messages = prompts.repair_messages(FIX_TASK.format(language=self.language), code, found, self.language)
+        messages = prompts.repair_messages(FIX_TASK.format(language=self.language), code, found, self.language,
+                                           wording=wording)
         params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
         return prompts.render_messages(messages), collect(backend.chat(messages, params, cancel),
                                                           until=prompts.has_closed_block)

@@ -77,8 +77,11 @@ class RepairTask(Protocol):
     language: str
 
     def ask(self, backend: Backend, params: GenerationParams, cancel: CancelToken,
-            previous: Attempt | None) -> tuple[str, Generation]:
-        """Return (the prompt as sent, the model's answer) for the first try or a repair of ``previous``."""
+            previous: Attempt | None, wording: str | None = None) -> tuple[str, Generation]:
+        """Return (the prompt as sent, the model's answer) for the first try or a repair of ``previous``.
+
+        ``wording`` is how a repair words the findings (:data:`~secgen.engine.prompts.WORDINGS`; None: the default).
+        """
         ...
 
     def candidate(self, raw: str) -> str | None: ...
@@ -154,11 +157,12 @@ class GenerationTask:
     _baseline: set[tuple[str, str, str]] | None = None
     _context_names: set[str] = field(default_factory=set)
 
-    def ask(self, backend, params, cancel, previous):
+    def ask(self, backend, params, cancel, previous, wording=None):
         if previous is None:
             messages = prompts.generation_messages(self.description, self.language)
         else:
-            messages = prompts.repair_messages(self.description, previous.text, previous.blocking, self.language)
+            messages = prompts.repair_messages(self.description, previous.text, previous.blocking, self.language,
+                                               wording=wording)
         params = replace(params, stop=params.stop or prompts.CHAT_STOPS)
         answer = collect(backend.chat(messages, params, cancel), until=prompts.has_closed_block)
         return prompts.render_messages(messages), continue_if_cut(backend, messages, params, cancel, answer)
@@ -228,10 +232,10 @@ class CompletionTask:
     def first_line(self) -> int:
         return self.prefix.count("\n")
 
-    def ask(self, backend, params, cancel, previous):
+    def ask(self, backend, params, cancel, previous, wording=None):
         prefix = self.prefix
         if previous is not None and previous.text:
-            prefix = prompts.repair_fim_prefix(self.prefix, previous.blocking, self.language)
+            prefix = prompts.repair_fim_prefix(self.prefix, previous.blocking, self.language, wording=wording)
         params = replace(params, stop=params.stop or prompts.FIM_STOPS)
         return prompts.fim_prompt(prefix, self.suffix), collect(backend.fim(prefix, self.suffix, params, cancel))
 
@@ -500,7 +504,7 @@ class RepairLoop:
         else:
             if previous is not None and "repair" not in self.config.tiers:
                 return None, "no_progress"
-            prompt, answer = task.ask(self.backend, self.config.params, cancel, previous)
+            prompt, answer = task.ask(self.backend, self.config.params, cancel, previous, self.config.wording)
             if answer.cancelled or cancel.cancelled:
                 return None, "cancelled"
             raw, chunks = answer.text, len(answer.chunks)

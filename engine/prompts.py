@@ -13,6 +13,18 @@
 * :func:`guide_comment` and :func:`avoided`: the guided re-decode's hint (the
   remedy as a one-line comment above the flagged line) and the text it steers
   away from (a logit bias where the backend has one).
+
+**Feedback wordings** (:data:`WORDINGS`) say how a repair round words the
+findings, so they can be compared (``--wording`` on the benchmarks):
+
+* ``full``: line, rule, CWE, severity, the analyzer's message and the remedy;
+* ``message``: line, rule, CWE and the analyzer's message: the seed paper's
+  "instruction enriched with the analyzer's messages", nothing added;
+* ``remedy``: only what to write instead (the message where no remedy is
+  known), no rule ids.
+
+Each path keeps the wording measured best for it (:data:`DEFAULT_WORDING`);
+a completion's feedback is always comments above the cursor's line.
 """
 
 from __future__ import annotations
@@ -111,9 +123,7 @@ def avoided(finding: Finding) -> tuple[str, ...]:
 
 def guide_comment(finding: Finding, indent: str, language: str = "python") -> str:
     """The one-line hint above the flagged line: ``    # Use yaml.safe_load.`` (no newline)."""
-    advice = remedy(finding)
-    note = f"{advice[0].upper()}{advice[1:]}." if advice else f"Avoid: {' '.join(finding.message.split()).rstrip('.')}."
-    return f"{indent}{LINE_COMMENT.get(language, '//')} {note}"
+    return f"{indent}{LINE_COMMENT.get(language, '//')} {_instruction(finding)}"
 
 
 def render_messages(messages: Sequence[ChatMessage]) -> str:
@@ -125,10 +135,37 @@ def fim_prompt(prefix: str, suffix: str) -> str:
     return f"{FIM_PREFIX}{prefix}{FIM_SUFFIX}{suffix}{FIM_MIDDLE}"
 
 
-def describe_finding(finding: Finding, *, line_offset: int = 0) -> str:
-    """``line 3: B602 (CWE-78), high: <message>; fix: <remedy>`` (1-based line for people)."""
-    text = f"line {finding.line + 1 - line_offset}: {finding.label()}, {finding.severity.name.lower()}: {finding.message}"
+WORDINGS = ("full", "message", "remedy")
+# The wording each repair path uses unless told otherwise: chat repairs quote everything; a completion's
+# comments carry only the remedy (a bare remedy repaired 2 of 5 flagged completions on the 0.5B model where a
+# note with the rule and message repaired none: docs/performance.md).
+DEFAULT_WORDING = {"chat": "full", "fim": "remedy"}
+
+
+def check_wording(wording: str | None) -> str | None:
+    """``wording`` if it is one of :data:`WORDINGS` (or None, the path's default); ``ValueError`` otherwise."""
+    if wording is not None and wording not in WORDINGS:
+        raise ValueError(f"unknown feedback wording {wording!r}; choose from {', '.join(WORDINGS)}")
+    return wording
+
+
+def _instruction(finding: Finding) -> str:
+    """The remedy as a sentence, or "Avoid: <message>." where no remedy is known."""
     advice = remedy(finding)
+    return f"{advice[0].upper()}{advice[1:]}." if advice else f"Avoid: {' '.join(finding.message.split()).rstrip('.')}."
+
+
+def describe_finding(finding: Finding, *, line_offset: int = 0, wording: str = "full") -> str:
+    """One finding for a repair prompt, 1-based line for people; by wording:
+
+    ``full``: ``line 3: B602 (CWE-78), high: <message>; fix: <remedy>``; ``message``: the same without the
+    remedy; ``remedy``: ``line 3: <Remedy>.``
+    """
+    where = f"line {finding.line + 1 - line_offset}"
+    if wording == "remedy":
+        return f"{where}: {_instruction(finding)}"
+    text = f"{where}: {finding.label()}, {finding.severity.name.lower()}: {finding.message}"
+    advice = remedy(finding) if wording == "full" else None
     return f"{text}; fix: {advice}" if advice else text
 
 
@@ -140,11 +177,13 @@ def generation_messages(task: str, language: str = "python") -> list[ChatMessage
 
 
 def repair_messages(
-    task: str, code: str, findings: Sequence[Finding], language: str = "python"
+    task: str, code: str, findings: Sequence[Finding], language: str = "python", *, wording: str | None = None
 ) -> list[ChatMessage]:
-    listing = "\n".join(f"- {describe_finding(f)}" for f in findings)
+    wording = check_wording(wording) or DEFAULT_WORDING["chat"]
+    listing = "\n".join(f"- {describe_finding(f, wording=wording)}" for f in findings)
+    heading = "Change this code:" if wording == "remedy" else "Static analyzers checked this code and reported:"
     feedback = (
-        f"Static analyzers checked this code and reported:\n{listing}\n\n"
+        f"{heading}\n{listing}\n\n"
         f"Rewrite the code so that every reported problem is gone and it still does the task. "
         f"Reply with the complete corrected code in one ```{language} code block."
     )
@@ -155,22 +194,25 @@ def repair_messages(
     ]
 
 
-def repair_fim_prefix(prefix: str, findings: Sequence[Finding], language: str = "python") -> str:
-    """The prefix with the remedies written as comments just above the cursor's line.
+def repair_fim_prefix(prefix: str, findings: Sequence[Finding], language: str = "python", *,
+                      wording: str | None = None) -> str:
+    """The prefix with the feedback written as comments just above the cursor's line.
 
-    A code model reads comments as instructions for the code below them; on the
-    default 0.5B model a bare remedy ("Pass a timeout, e.g. ...") repaired 2 of 5
-    flagged completions where a note about "a previous attempt" with the rule and
-    message repaired none (docs/performance.md). Findings without a remedy are
-    quoted as "Avoid: <message>". The comments are the language's line comments.
+    A code model reads comments as instructions for the code below them. By default
+    (``remedy``) each comment is the finding's remedy, or "Avoid: <message>" where
+    none is known; ``message`` writes "<rule> (CWE-n): <message>", ``full`` adds the
+    remedy to that. The comments are the language's line comments.
     """
+    wording = check_wording(wording) or DEFAULT_WORDING["fim"]
     head, newline, current = prefix.rpartition("\n")
     indent = re.match(r"[ \t]*", current).group(0)
     mark = LINE_COMMENT.get(language, "//")
     notes = []
     for f in findings:
-        advice = remedy(f)
-        note = f"{advice[0].upper()}{advice[1:]}." if advice else f"Avoid: {' '.join(f.message.split()).rstrip('.')}."
+        note = _instruction(f)
+        if wording != "remedy":
+            said = f"{f.label()}: {' '.join(f.message.split()).rstrip('.')}."
+            note = f"{said} {note}" if wording == "full" and remedy(f) else said
         if f"{indent}{mark} {note}" not in notes:
             notes.append(f"{indent}{mark} {note}")
     return head + newline + "\n".join(notes) + "\n" + current

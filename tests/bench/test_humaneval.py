@@ -187,3 +187,23 @@ def test_a_damaged_results_file_is_refused_with_the_line_and_left_as_it_is(tiny,
         path.write_text(damaged)
         assert _run(tiny, "--limit", "2") == 2
         assert "results.jsonl:2" in capsys.readouterr().err and path.read_text() == damaged
+
+
+def test_the_feedback_wording_is_a_setting_of_the_run(tiny, capsys):
+    # The scripted model repairs `evil` only when the feedback is worded as a remedy
+    script = json.loads(Path(tiny["model"].removeprefix("fake:")).read_text())
+    script["rules"][0]["match"] = r"(?s)def evil.*Change this code:\n- line \d+: Use ast.literal_eval instead of eval\."
+    Path(tiny["model"].removeprefix("fake:")).write_text(json.dumps(script))
+    assert _run(tiny, "--tasks", "Tiny/evil", "--wording", "remedy", "--tiers", "repair") == 0
+    header = json.loads((tiny["out"] / "results.jsonl").read_text().splitlines()[0])["header"]
+    assert header["wording"] == "remedy"
+    [record] = _records(tiny["out"])
+    assert record.clean and "eval" not in record.best.text
+    assert _run(tiny, "--tasks", "Tiny/evil", "--tiers", "repair") == 2  # the default wording is another setting
+    assert "other settings (wording)" in capsys.readouterr().err
+    assert _run(tiny, "--tasks", "Tiny/evil", "--tiers", "repair", "--restart") == 0
+    [record] = _records(tiny["out"])
+    assert not record.clean  # worded in full, the feedback does not match: the script's model never repairs it
+    with pytest.raises(SystemExit) as exited:
+        _run(tiny, "--wording", "terse")
+    assert exited.value.code == 2 and "invalid choice: 'terse'" in capsys.readouterr().err

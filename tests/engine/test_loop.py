@@ -206,3 +206,14 @@ def test_a_fragment_that_repeats_its_contexts_dangerous_call_is_blamed_for_it():
     answer = "```python\nimport os\nresult = os.system('python %s c' % SCRIPT)\n```"
     result = _loop(ScriptedBackend(chat_replies=[answer]), t_max=0).generate("continue", context=context)
     assert "B605" in {f.rule_id for f in result.first.blocking}
+
+
+def test_the_configured_wording_reaches_the_repair_prompt():
+    for wording, present, absent in (("message", "B602 (CWE-78)", "shlex.split"), ("remedy", "shlex.split", "B602")):
+        backend = ScriptedBackend(chat_replies=[SHELL, SAFE])
+        assert _loop(backend, wording=wording).generate("run a command").clean
+        feedback = backend.prompts[1][1]
+        assert present in feedback and absent not in feedback, (wording, feedback)
+    backend = ScriptedBackend(fim_replies=["return subprocess.run(c, shell=True)\n", "return subprocess.run([c])\n"])
+    _loop(backend, wording="message").complete("import subprocess\n\ndef run(c):\n    ", "")
+    assert "    # B602 (CWE-78): subprocess call with shell=True identified, security issue.\n" in backend.prompts[1][1]

@@ -61,3 +61,31 @@ def test_a_rule_without_remedy_gets_its_cwe_remedy_in_every_language():
     assert prompts.repair_fim_prefix("x = ", [strcpy], "rust").startswith("// Bound")
     assert prompts.remedy(Finding(analyzer="x", rule_id="y", message="m", severity=Severity.HIGH, cwe=None,
                                   range=Range.lines(0, 0))) is None
+
+
+def test_each_chat_wording_says_what_it_names():
+    code, [finding] = "import subprocess\nsubprocess.run(c, shell=True)\n", [_finding(1)]
+    full, message, advice = (prompts.repair_messages("run a command", code, [finding], wording=w)[-1].content
+                             for w in ("full", "message", "remedy"))
+    assert full == prompts.repair_messages("run a command", code, [finding])[-1].content  # chat's default
+    assert "B602 (CWE-78)" in full and "shell=True identified" in full and "shlex.split" in full
+    assert "B602 (CWE-78)" in message and "shell=True identified" in message and "shlex.split" not in message
+    assert "B602" not in advice and "identified" not in advice
+    assert advice.startswith("Change this code:\n- line 2: Split the command with shlex.split")
+
+
+def test_each_completion_wording_says_what_it_names():
+    prefix = "def run(c):\n    out = "
+    comment = {w: prompts.repair_fim_prefix(prefix, [_finding(1)], wording=w).splitlines()[1]
+               for w in ("full", "message", "remedy")}
+    assert prompts.repair_fim_prefix(prefix, [_finding(1)]).splitlines()[1] == comment["remedy"]  # completion's default
+    assert comment["remedy"].startswith("    # Split the command") and "B602" not in comment["remedy"]
+    assert comment["message"] == "    # B602 (CWE-78): subprocess call with shell=True identified."
+    assert comment["full"].startswith(comment["message"] + " Split the command with shlex.split")
+
+
+def test_an_unknown_wording_is_refused_by_name():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown feedback wording 'terse'; choose from full, message, remedy"):
+        prompts.repair_messages("x", "x = 1\n", [_finding(0)], wording="terse")
