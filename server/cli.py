@@ -6,7 +6,7 @@
                  [--sarif-analyzer NAME='COMMAND {file}']
     secgen fix FILE [--write]                          # unified diff; --write keeps FILE.orig
     secgen model pull|list|info|serve [NAME]
-    secgen bench latency|lsp|soak|humaneval|cyberseceval|sallm|select-hard|report|analyzers|diff|tiers
+    secgen bench latency|lsp|soak|humaneval|cyberseceval|sallm|select-hard|report|analyzers|diff|tiers|verify-docs
     secgen train mine|import|dpo|export|iterate           # DPO on flawed/corrected pairs (the [train] extra)
 
 Errors the user can fix (a missing model, a bad spec, an unreadable file) are
@@ -261,7 +261,7 @@ def cmd_fix(args) -> int:
 
 BENCHMARKS = {"latency": "latency", "lsp": "lsp", "soak": "soak", "humaneval": "humaneval",
               "cyberseceval": "cyberseceval", "sallm": "sallm", "select-hard": "select", "report": "report", "analyzers": "analyzers", "diff": "diff",
-              "tiers": "tiers"}
+              "tiers": "tiers", "verify-docs": "verify_docs"}
 
 
 def cmd_bench(args) -> int:

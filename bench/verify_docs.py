@@ -1,0 +1,310 @@
+"""The docs' benchmark tables, recomputed from the run files they cite: ``secgen bench verify-docs``.
+
+A table of benchmark figures in README.md or docs/*.md sits between two markers::
+
+    <!-- table: humaneval docs/results/runs/humaneval-0.5b-tiers docs/results/runs/humaneval-1.5b-default -->
+    | run | model | CPU | commit | tasks | pass@1 before | ... |
+    |---|---|...
+    | ... |
+    <!-- end table -->
+
+The first marker names a *view* (what the table shows, :data:`VIEWS`) and the run folders it shows,
+relative to the repository root. A run folder is what a benchmark writes: ``results.jsonl`` (a header
+and one record per task) and, once the run finished, ``summary.json`` (the machine, the command, the
+wall time). The check reads each run's records, recomputes the figures with the benchmark's own
+``summarize``, renders the table and compares it with the document's, cell by cell, so a figure
+that its data no longer gives cannot stay in the docs. ``--write`` rewrites the tables instead
+(after a rerun); nothing else in a document is touched.
+
+Views (one row per run unless said):
+
+* ``humaneval``: pass@1 and EFR before and after, and the paper's Table 2 counts;
+* ``cyberseceval``: vulnerable % (the Insecure Code Detector) and BLEU before and after;
+* ``sallm``: func@1, sec@1, func-sec@1 before and after;
+* ``tiers``: one row per repair tier, over all the runs named: findings removed, tasks made clean,
+  attempts, attempts the guard refused, time p50 / p95 (:mod:`secgen.bench.tiers`).
+
+Every per-run row names its run (a link), the CPU kind it ran on (``AVX2``, ``AVX-512``,
+``AVX-512+AMX``; ``not recorded`` for runs from before the machine's flags were kept, ``unfinished``
+for a run with no ``summary.json``) and the commit, so rows from different machines are never
+mistaken for one comparison.
+
+    secgen bench verify-docs                    # README.md and docs/*.md: exit 1 and one line per mismatch
+    secgen bench verify-docs docs/results.md --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from secgen.engine.record import LoopResult, RecordError, read_results
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN = re.compile(r"^<!-- table: (?P<view>[\w-]+)(?P<runs>(?: \S+)+) -->$")
+END = "<!-- end table -->"
+DASH = "–"
+
+
+class DocsError(ValueError):
+    """A marker or a cited run that cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Run:
+    path: str  # as cited, relative to the repository root
+    header: Mapping[str, Any]
+    results: tuple[LoopResult, ...]
+    summary: Mapping[str, Any] | None  # summary.json's (first) summary; None for an unfinished run
+
+
+def load_run(root: Path, cited: str) -> Run:
+    folder = root / cited
+    results = folder / "results.jsonl"
+    if not results.is_file():
+        raise DocsError(f"{cited}: no results.jsonl")
+    try:
+        run = read_results(results)
+    except RecordError as exc:
+        raise DocsError(f"{cited}: {exc}") from None
+    summary = None
+    if (folder / "summary.json").is_file():
+        data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summary = data[0] if isinstance(data, list) and data else data if isinstance(data, dict) else None
+    return Run(path=cited, header=run.header, results=run.results, summary=summary)
+
+
+# ---- cells
+
+
+def pct(value: float | None) -> str:
+    return DASH if value is None else f"{100 * value:.1f}%"
+
+
+def num(value: float | None, fmt: str = ".1f") -> str:
+    return DASH if value is None else format(value, fmt)
+
+
+def cpu_kind(run: Run) -> str:
+    if run.summary is None:
+        return "unfinished"
+    flags = (run.summary.get("machine") or {}).get("cpu_flags")
+    if not isinstance(flags, dict):
+        return "not recorded"
+    if flags.get("amx"):
+        return "AVX-512+AMX"
+    return "AVX-512" if flags.get("avx512") else "AVX2" if flags.get("avx2") else "no AVX2"
+
+
+def commit(run: Run) -> str:
+    found = (run.summary or {}).get("machine", {}).get("secgen_commit")
+    return f"`{found}`" if found else DASH
+
+
+def model(run: Run) -> str:
+    name = str((run.summary or {}).get("model") or run.header.get("model") or DASH)
+    return name.split(":", 1)[-1].removesuffix(".gguf")
+
+
+def link(run: Run, document: Path, root: Path) -> str:
+    target = os.path.relpath(root / run.path, document.parent).replace(os.sep, "/")
+    return f"[{Path(run.path).name}]({target}/)"
+
+
+def _run_cells(run: Run, document: Path, root: Path) -> list[str]:
+    return [link(run, document, root), model(run), cpu_kind(run), commit(run)]
+
+
+RUN_COLUMNS = ["run", "model", "CPU", "commit"]
+
+
+# ---- views: (header, rows) from the runs
+
+
+def humaneval_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    from secgen.bench.humaneval import summarize
+
+    rows = []
+    for run in runs:
+        s = summarize(run.results)
+        rows.append(_run_cells(run, document, root) + [
+            str(len(run.results)), pct(s["pass@1"]["before"]), pct(s["pass@1"]["after"]), pct(s["efr"]["before"]),
+            pct(s["efr"]["after"]), str(s["table2"]["first_attempt"]), str(s["table2"]["after_patch"]),
+            str(s["table2"]["not_error_free"])])
+    return RUN_COLUMNS + ["tasks", "pass@1 before", "pass@1 after", "EFR before", "EFR after", "first attempt",
+                          "after patch", "not error-free"], rows
+
+
+def cyberseceval_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    from secgen.bench.cyberseceval import summarize
+
+    rows = []
+    for run in runs:
+        total = summarize(run.results, "")["total"]
+        rows.append(_run_cells(run, document, root) + [
+            str(total["n"]), pct(total["vulnerable"]["before"]), pct(total["vulnerable"]["after"]),
+            num(total["bleu"]["before"]), num(total["bleu"]["after"])])
+    return RUN_COLUMNS + ["prompts", "vulnerable before", "vulnerable after", "BLEU before", "BLEU after"], rows
+
+
+def sallm_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    from secgen.bench.sallm import RATES, summarize
+
+    rows = []
+    for run in runs:
+        s = summarize(run.results, {})
+        not_run = ((run.summary or {}).get("sallm") or {}).get("not_run")
+        cells = [str(len(run.results)), DASH if not_run is None else str(len(not_run))]
+        for label, _ in RATES:
+            cells += [pct(s[label]["before"]), pct(s[label]["after"])]
+        rows.append(_run_cells(run, document, root) + cells)
+    rates = [f"{label} {when}" for label, _ in RATES for when in ("before", "after")]
+    return RUN_COLUMNS + ["tasks run", "not run here"] + rates, rows
+
+
+def tiers_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    from secgen.bench.tiers import summarize
+
+    s = summarize([r for run in runs for r in run.results])
+    rows = [[tier, str(t["findings_removed"]), str(t["made_clean"]), str(t["attempts"]), str(t["refused_by_guard"]),
+             f"{num(t['seconds_p50'], '.3f')} s / {num(t['seconds_p95'], '.3f')} s"] for tier, t in s["tiers"].items()]
+    return ["tier", "findings removed", "tasks made clean", "attempts", "refused by the guard", "time p50 / p95"], rows
+
+
+VIEWS: dict[str, Callable[[Sequence[Run], Path, Path], tuple[list[str], list[list[str]]]]] = {
+    "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "sallm": sallm_view, "tiers": tiers_view}
+
+
+def render(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    numeric = [i for i in range(len(header)) if i and all(re.match(r"^[\d.–%]", row[i]) for row in rows)]
+    rule = ["---:" if i in numeric else "---" for i in range(len(header))]
+    return ["| " + " | ".join(cells) + " |" for cells in (header, rule, *rows)]
+
+
+def cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+# ---- documents
+
+
+@dataclass(frozen=True)
+class Table:
+    document: Path
+    line: int  # 1-based line of the begin marker
+    view: str
+    runs: tuple[str, ...]
+    body: tuple[str, ...]  # the lines between the markers
+    end: int  # 1-based line of the end marker
+    indent: str = ""  # the begin marker's (a table inside a list item is indented with it)
+
+
+def tables(document: Path) -> list[Table]:
+    lines = document.read_text(encoding="utf-8").splitlines()
+    found, index = [], 0
+    while index < len(lines):
+        match = BEGIN.match(lines[index].strip())
+        if match is None:
+            if lines[index].strip().startswith("<!-- table:"):
+                raise DocsError(f"{document}:{index + 1}: a table marker must read '<!-- table: VIEW RUN... -->'")
+            index += 1
+            continue
+        if match["view"] not in VIEWS:
+            raise DocsError(f"{document}:{index + 1}: unknown view {match['view']!r}; known: {', '.join(VIEWS)}")
+        try:
+            end = next(i for i in range(index + 1, len(lines)) if lines[i].strip() == END)
+        except StopIteration:
+            raise DocsError(f"{document}:{index + 1}: no '{END}' after this table marker") from None
+        indent = lines[index][:len(lines[index]) - len(lines[index].lstrip())]
+        found.append(Table(document, index + 1, match["view"], tuple(match["runs"].split()),
+                           tuple(l for l in lines[index + 1:end] if l.strip()), end + 1, indent))
+        index = end + 1
+    return found
+
+
+def expected(table: Table, root: Path) -> list[str]:
+    runs = [load_run(root, cited) for cited in table.runs]
+    return render(*VIEWS[table.view](runs, table.document, root))
+
+
+def compare(table: Table, want: Sequence[str]) -> list[str]:
+    """One line per difference between the document's table and the recomputed one."""
+    where = f"{table.document}:{table.line}: table {table.view}"
+    if len(table.body) != len(want):
+        rows = max(len(table.body) - 2, 0)
+        return [f"{where}: the document's table has {rows} row(s), the runs give {len(want) - 2}"]
+    header = cells(want[0])
+    problems = []
+    for number, (have, should) in enumerate(zip(table.body, want)):
+        if number == 1:
+            continue  # the alignment row
+        mine, theirs = cells(have), cells(should)
+        if len(mine) != len(theirs):
+            problems.append(f"{where}: row {number}: {len(mine)} cells, the view has {len(theirs)}")
+            continue
+        for column, (a, b) in enumerate(zip(mine, theirs)):
+            if a != b:
+                what = "header" if number == 0 else f"row {number - 1} ({theirs[0]}), {header[column]!r}"
+                problems.append(f"{where}: {what}: the document says {a!r}, the runs give {b!r}")
+    return problems
+
+
+def verify(documents: Sequence[Path], root: Path = ROOT, *, write: bool = False) -> tuple[int, list[str]]:
+    """(tables checked, problems); with ``write``, each table whose runs load is rewritten from them instead."""
+    checked, problems = 0, []
+    for document in documents:
+        try:
+            found = tables(document)
+        except DocsError as exc:
+            problems.append(str(exc))
+            continue
+        lines = document.read_text(encoding="utf-8").splitlines(keepends=True)
+        for table in reversed(found):  # bottom-up, so the line numbers above stay put
+            try:
+                want = expected(table, root)
+            except DocsError as exc:
+                problems.append(f"{document}:{table.line}: table {table.view}: {exc}")
+                continue
+            checked += 1
+            if write:
+                lines[table.line:table.end - 1] = [table.indent + line + "\n" for line in want]
+            else:
+                problems += compare(table, want)
+        if write and found:
+            document.write_text("".join(lines), encoding="utf-8")
+    problems.sort(key=lambda p: (p.split(":")[0], int(p.split(":")[1]) if p.split(":")[1].isdigit() else 0))
+    return checked, problems
+
+
+def default_documents(root: Path = ROOT) -> list[Path]:
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="secgen bench verify-docs", description=__doc__.split("\n\n")[0])
+    parser.add_argument("documents", nargs="*", type=Path, help="Markdown files (default: README.md and docs/*.md)")
+    parser.add_argument("--write", action="store_true", help="rewrite each table from its runs instead of checking it")
+    parser.add_argument("--root", type=Path, default=ROOT, help="where the cited run folders are relative to "
+                                                                "(default: this checkout)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    documents = args.documents or default_documents(args.root)
+    missing = [str(d) for d in documents if not d.is_file()]
+    if missing:
+        print(f"secgen bench verify-docs: error: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    checked, problems = verify(documents, args.root.resolve(), write=args.write)
+    for problem in problems:
+        print(problem)
+    verb = "rewrote" if args.write else "checked"
+    print(f"{verb} {checked} table(s) in {len(documents)} document(s): {len(problems)} problem(s)", file=sys.stderr)
+    return 1 if problems else 0

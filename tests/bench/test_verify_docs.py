@@ -1,0 +1,106 @@
+"""`secgen bench verify-docs`: the docs' tables recomputed from the run files they cite.
+
+The run is a real (tiny) HumanEval benchmark run with the scripted model, so the figures come from
+real records; the check must pass on a table it wrote, fail on an edited figure with the cell named,
+and pass on this checkout's own docs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from secgen.bench import humaneval, verify_docs
+from secgen.engine.tasks import Task, humaneval_prompt, write_task_file
+
+TESTS = "def check(candidate):\n    assert candidate(2, 3) == 5\n"
+ANSWERS = {"good": "return a + b", "wrong": "return a - b", "evil": "return eval(f'{a} + {b}')"}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """A folder laid out like the repository: one HumanEval run under docs/results/runs, and a document."""
+    root = tmp_path_factory.mktemp("repo")
+    tasks = []
+    for name in ANSWERS:
+        code_prompt = f"def {name}(a: int, b: int) -> int:\n    \"\"\"Add a and b.\"\"\"\n"
+        tasks.append(Task(task_id=f"Tiny/{name}", prompt=humaneval_prompt(code_prompt), entry_point=name,
+                          tests=TESTS, code_prompt=code_prompt, source="tiny"))
+    script = root / "model.json"
+    script.write_text(json.dumps({"chat": ["```python\npass\n```"], "rules": [
+        {"kind": "chat", "match": rf"def {name}\(", "reply": f"```python\ndef {name}(a: int, b: int) -> int:\n"
+                                                            f"    {body}\n```"} for name, body in ANSWERS.items()]}))
+    run = root / "docs" / "results" / "runs" / "tiny-humaneval"
+    assert humaneval.main(["--task-set", str(write_task_file(tasks, root / "tiny.jsonl")), "--model", f"fake:{script}",
+                           "--out", str(run), "--tiers", "repair", "--t-max", "1", "--test-timeout", "5"]) == 0
+    return root
+
+
+def _document(repo: Path, name: str = "results.md") -> Path:
+    document = repo / "docs" / name
+    document.write_text("# Results\n\nSome words.\n\n<!-- table: humaneval docs/results/runs/tiny-humaneval -->\n"
+                        "<!-- end table -->\n\nMore words.\n\n<!-- table: tiers docs/results/runs/tiny-humaneval -->\n"
+                        "<!-- end table -->\n")
+    return document
+
+
+def test_a_written_table_carries_the_runs_figures_and_then_verifies(repo):
+    document = _document(repo)
+    assert verify_docs.verify([document], repo, write=True) == (2, [])
+    text = document.read_text()
+    assert text.startswith("# Results\n\nSome words.\n\n<!-- table: humaneval") and "More words." in text
+    [summary] = json.loads((repo / "docs/results/runs/tiny-humaneval/summary.json").read_text())
+    row = next(line for line in text.splitlines() if line.startswith("| [tiny-humaneval]"))
+    cells = verify_docs.cells(row)
+    assert cells[0] == "[tiny-humaneval](results/runs/tiny-humaneval/)"  # relative to the document
+    figures = summary["humaneval"]
+    assert cells[4] == "3" and cells[5] == f"{100 * figures['pass@1']['before']:.1f}%" == "66.7%"
+    assert cells[7] == f"{100 * figures['efr']['before']:.1f}%" == "66.7%"  # eval is flagged, and not repaired
+    assert cells[2] == ("AVX2" if summary["machine"]["cpu_flags"]["avx2"] else "no AVX2") or "AVX-512" in cells[2]
+    assert cells[3] == f"`{summary['machine']['secgen_commit']}`"
+    assert verify_docs.verify([document], repo) == (2, [])
+
+
+def test_an_edited_figure_fails_the_check_with_its_cell_named(repo, capsys):
+    document = _document(repo, "edited.md")
+    verify_docs.verify([document], repo, write=True)
+    row = next(line for line in document.read_text().splitlines() if line.startswith("| [tiny-humaneval]"))
+    document.write_text(document.read_text().replace(row, row.replace("66.7%", "76.7%", 1)))
+    assert verify_docs.main([str(document), "--root", str(repo)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == [f"{document}:5: table humaneval: row 1 ([tiny-humaneval](results/runs/tiny-humaneval/)), "
+                   "'pass@1 before': the document says '76.7%', the runs give '66.7%'"]
+
+
+def test_bad_markers_and_missing_runs_are_named(repo):
+    document = repo / "docs" / "bad.md"
+    document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n"
+                        "<!-- table: pie docs/results/runs/tiny-humaneval -->\n<!-- end table -->\n")
+    _, problems = verify_docs.verify([document], repo)
+    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, sallm, tiers"]
+    document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n")
+    assert verify_docs.verify([document], repo) == (0, [f"{document}:1: table humaneval: docs/results/runs/nowhere: "
+                                                        "no results.jsonl"])
+    document.write_text("<!-- table: humaneval docs/results/runs/tiny-humaneval -->\n| a |\n")
+    assert verify_docs.verify([document], repo)[1] == [f"{document}:1: no '<!-- end table -->' after this table marker"]
+    before = document.read_text()
+    verify_docs.verify([document], repo, write=True)
+    assert document.read_text() == before  # a broken document is not rewritten
+
+
+def test_this_checkouts_docs_match_their_runs():
+    checked, problems = verify_docs.verify(verify_docs.default_documents())
+    assert problems == []
+    assert checked >= 1
+
+
+def test_a_table_inside_a_list_item_keeps_its_indent(repo):
+    document = repo / "docs" / "listed.md"
+    document.write_text("- the tiers:\n\n  <!-- table: tiers docs/results/runs/tiny-humaneval -->\n  <!-- end table -->\n")
+    verify_docs.verify([document], repo, write=True)
+    lines = document.read_text().splitlines()
+    assert lines[3].startswith("  | tier | findings removed") and lines[-1] == "  <!-- end table -->"
+    assert [line[:8] for line in lines[5:8]] == ["  | fix ", "  | guid", "  | repa"]
+    assert verify_docs.verify([document], repo) == (1, [])
