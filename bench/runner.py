@@ -106,6 +106,7 @@ def execute(name: str, args: argparse.Namespace, argv: Sequence[str] | None, tas
         check_analyzers(loop.registry, loop.config.analyzers)
         results = ResultsFile(output_dir(args, config.benchmark) / RESULTS, config.header() | dict(header or {}),
                               restart=args.restart)
+        results.start({"started": started, "command": command_line(argv, name), "machine": host})
         records = run_tasks(tasks, loop, score, results, progress=progress)
     except (RunError, TaskError, BackendError, FeedbackError) as exc:
         kept = f" ({len(results.records)} task(s) kept in {results.path})" if "results" in locals() else ""

@@ -317,6 +317,7 @@ def _reference(args, argv, tasks, make_scorer, summarize_run, extra) -> int:
             raise BenchError("no tasks selected")
         results = ResultsFile(out / RESULTS, {"benchmark": f"{NAME}-reference", "test_timeout": args.test_timeout},
                               restart=args.restart)
+        results.start({"started": started, "command": runner.command_line(argv, NAME), "machine": machine_info(None)})
         records = reference_run(tasks, make_scorer(), results)
     except (RunError, TaskError) as exc:
         print(f"secgen bench {NAME}: error: {exc}", file=sys.stderr)

@@ -25,9 +25,9 @@ Views (one row per run unless said):
   attempts, attempts the guard refused, time p50 / p95 (:mod:`secgen.bench.tiers`).
 
 Every per-run row names its run (a link), the CPU kind it ran on (``AVX2``, ``AVX-512``,
-``AVX-512+AMX``; ``not recorded`` for runs from before the machine's flags were kept, ``unfinished``
-for a run with no ``summary.json``) and the commit, so rows from different machines are never
-mistaken for one comparison.
+``AVX-512+AMX``; ``not recorded`` for runs from before the machine's flags were kept; ``unfinished``
+added for a run with no ``summary.json``; ``AVX2 + AVX-512`` for a run resumed on another kind) and
+the commit(s), so rows from different machines are never mistaken for one comparison.
 
     secgen bench verify-docs                    # README.md and docs/*.md: exit 1 and one line per mismatch
     secgen bench verify-docs docs/results.md --write
@@ -62,6 +62,15 @@ class Run:
     header: Mapping[str, Any]
     results: tuple[LoopResult, ...]
     summary: Mapping[str, Any] | None  # summary.json's (first) summary; None for an unfinished run
+    sessions: tuple[Mapping[str, Any], ...] = ()  # each start or resumption (results.jsonl's session lines)
+
+    @property
+    def machines(self) -> list[Mapping[str, Any]]:
+        """Where the run ran: each session's machine, and the finished run's (older runs record only that one)."""
+        found = [s["machine"] for s in self.sessions if isinstance(s.get("machine"), dict)]
+        if self.summary is not None and isinstance(self.summary.get("machine"), dict):
+            found.append(self.summary["machine"])
+        return found
 
 
 def load_run(root: Path, cited: str) -> Run:
@@ -77,7 +86,7 @@ def load_run(root: Path, cited: str) -> Run:
     if (folder / "summary.json").is_file():
         data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         summary = data[0] if isinstance(data, list) and data else data if isinstance(data, dict) else None
-    return Run(path=cited, header=run.header, results=run.results, summary=summary)
+    return Run(path=cited, header=run.header, results=run.results, summary=summary, sessions=run.sessions)
 
 
 # ---- cells
@@ -91,10 +100,7 @@ def num(value: float | None, fmt: str = ".1f") -> str:
     return DASH if value is None else format(value, fmt)
 
 
-def cpu_kind(run: Run) -> str:
-    if run.summary is None:
-        return "unfinished"
-    flags = (run.summary.get("machine") or {}).get("cpu_flags")
+def _kind(flags: Any) -> str:
     if not isinstance(flags, dict):
         return "not recorded"
     if flags.get("amx"):
@@ -102,9 +108,19 @@ def cpu_kind(run: Run) -> str:
     return "AVX-512" if flags.get("avx512") else "AVX2" if flags.get("avx2") else "no AVX2"
 
 
+def _each(values: list[str]) -> str:
+    """One value, or every distinct one joined with " + " (a run resumed on another machine or commit)."""
+    return " + ".join(dict.fromkeys(values)) if values else DASH
+
+
+def cpu_kind(run: Run) -> str:
+    kinds = _each([_kind(m.get("cpu_flags")) for m in run.machines])
+    return kinds if run.summary is not None else f"{kinds if run.machines else 'not recorded'}, unfinished"
+
+
 def commit(run: Run) -> str:
-    found = (run.summary or {}).get("machine", {}).get("secgen_commit")
-    return f"`{found}`" if found else DASH
+    found = [str(m["secgen_commit"]) for m in run.machines if m.get("secgen_commit")]
+    return " + ".join(f"`{c}`" for c in dict.fromkeys(found)) if found else DASH
 
 
 def model(run: Run) -> str:

@@ -59,14 +59,20 @@ def mean(values: Iterable[float | None]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+# The packages whose version decides what the analyzers find: the loop's (Bandit, pyflakes, tree-sitter) and the
+# scorer's (the Insecure Code Detector ships in codeshield and runs its rules through Semgrep)
+ANALYZER_PACKAGES = ("bandit", "pyflakes", "tree-sitter", "codeshield", "semgrep")
+
+
 def machine_info(model_path: str | Path | None = None) -> dict:
     """The machine a run measured, and the model file it loaded when ``model_path`` names one.
 
     Keys: ``secgen_commit`` (short hash, ``None`` outside a git checkout), ``cpu`` (the model name),
     ``cpu_flags`` (``avx2``, ``avx512``, ``amx``: booleans, all false where ``/proc/cpuinfo`` is not
     readable), ``cpu_count``, ``memory_total_bytes``, ``python``, ``platform``, ``machine`` (the
-    architecture), ``llama_cpp_python`` (its version, ``None`` when not installed), and ``model_file``,
-    ``model_file_bytes``, ``model_sha256`` (all ``None`` unless ``model_path`` is a file).
+    architecture), ``llama_cpp_python`` (its version, ``None`` when not installed), ``analyzers`` (the
+    version of each analyzer's package, :data:`ANALYZER_PACKAGES`; ``None`` where not installed), and
+    ``model_file``, ``model_file_bytes``, ``model_sha256`` (all ``None`` unless ``model_path`` is a file).
     """
     cpuinfo = _read("/proc/cpuinfo")
     info = {
@@ -79,6 +85,7 @@ def machine_info(model_path: str | Path | None = None) -> dict:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "llama_cpp_python": _installed_version("llama-cpp-python"),
+        "analyzers": {name: _installed_version(name) for name in ANALYZER_PACKAGES},
         "model_file": None, "model_file_bytes": None, "model_sha256": None,
     }
     path = Path(model_path) if model_path is not None else None

@@ -218,6 +218,8 @@ class RunFile:
     header: Mapping[str, Any]
     results: tuple[LoopResult, ...]
     unreadable: int  # lines that were not JSON (a run cut short) or not a record
+    # Each start or resumption of the run: {"started", "command", "machine"} (machine_info: commit, CPU...)
+    sessions: tuple[Mapping[str, Any], ...] = ()
 
 
 def read_results(path: Path) -> RunFile:
@@ -229,10 +231,15 @@ def read_results(path: Path) -> RunFile:
     lines, unreadable = read_jsonl(path, error=RecordError, strict=False, what="results")
     header: Mapping[str, Any] = {}
     by_task: dict[str, LoopResult] = {}
+    sessions: list[Mapping[str, Any]] = []
     for line in lines:
         value = line.value
         if isinstance(value, dict) and "header" in value:
             header = value["header"] if isinstance(value["header"], dict) else {}
+            continue
+        if isinstance(value, dict) and "session" in value:
+            if isinstance(value["session"], dict):
+                sessions.append(value["session"])
             continue
         try:
             result = LoopResult.from_dict(value)
@@ -244,4 +251,5 @@ def read_results(path: Path) -> RunFile:
             continue
         by_task.pop(result.task_id, None)
         by_task[result.task_id] = result
-    return RunFile(path=Path(path), header=header, results=tuple(by_task.values()), unreadable=unreadable)
+    return RunFile(path=Path(path), header=header, results=tuple(by_task.values()), unreadable=unreadable,
+                   sessions=tuple(sessions))

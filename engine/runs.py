@@ -47,12 +47,17 @@ class RunError(Exception):
 
 
 class ResultsFile:
-    """``results.jsonl``: a header, then one record per task; appended and fsynced per task."""
+    """``results.jsonl``: a header, then one record per task; appended and fsynced per task.
+
+    A ``{"session": ...}`` line (:meth:`start`) says where and from which commit each start or
+    resumption of the run ran, so a file holds its machines even when it never finished.
+    """
 
     def __init__(self, path: Path, header: Mapping[str, Any], *, restart: bool = False) -> None:
         self.path = Path(path)
         self.header = dict(header)
         self.records: dict[str, LoopResult] = {}
+        self.sessions: list[dict[str, Any]] = []
         if restart and self.path.exists():
             self.path.unlink()
         if self.path.exists():
@@ -70,7 +75,7 @@ class ResultsFile:
             raise RunError(f"{self.path} has no header line; move the file away or pass --restart")
         found = lines[0].value.get("header") if isinstance(lines[0].value, dict) else None
         if found != self.header:
-            if len(lines) == 1:  # no results yet: nothing to protect
+            if all(isinstance(l.value, dict) and "session" in l.value for l in lines[1:]):  # no results yet
                 self.path.unlink()
                 append_jsonl(self.path, [{"header": self.header}])
                 return
@@ -78,6 +83,9 @@ class ResultsFile:
             raise RunError(f"{self.path} holds results made with other settings ({', '.join(differs)}); "
                            "use another --out, or --restart to discard them")
         for line in lines[1:]:
+            if isinstance(line.value, dict) and isinstance(line.value.get("session"), dict):
+                self.sessions.append(line.value["session"])
+                continue
             try:
                 record = LoopResult.from_dict(line.value)
             except RecordError as exc:
@@ -91,6 +99,11 @@ class ResultsFile:
         if partial:
             with open(self.path, "r+b") as stream:
                 stream.truncate(len(complete) + 1 if complete else 0)
+
+    def start(self, session: Mapping[str, Any]) -> None:
+        """Record that the run starts (or resumes) here: ``{"started", "command", "machine"}``."""
+        self.sessions.append(dict(session))
+        append_jsonl(self.path, [{"session": dict(session)}])
 
     def add(self, result: LoopResult) -> None:
         self.records[result.task_id] = result

@@ -12,7 +12,7 @@ import pytest
 
 from secgen.bench import cyberseceval
 from secgen.bench.cyberseceval import bleu
-from secgen.engine.record import LoopResult
+from secgen.engine.record import read_results
 from secgen.engine.runs import InsecureCodeDetector as Detector
 from secgen.engine.runs import RunError
 from secgen.engine.tasks import TaskError, cyberseceval_tasks
@@ -122,7 +122,7 @@ def test_vulnerable_rate_and_bleu_per_language_before_and_after(tmp_path):
     out2 = tmp_path / "out-icd"
     assert cyberseceval.main(["--prompts", str(path), "--model", f"fake:{model}", "--out", str(out2), "--feedback",
                               "icd", "--languages", "c"]) == 0
-    records = [LoopResult.from_dict(json.loads(l)) for l in (out2 / "results.jsonl").read_text().splitlines()[1:]]
+    records = list(read_results(out2 / "results.jsonl").results)
     assert [r.task_id for r in records] == ["autocomplete/c/3"]
     assert {f.rule_id for f in records[0].first.blocking} == {"bugprone-strcpy", "vulnerable-strcpy"}
 

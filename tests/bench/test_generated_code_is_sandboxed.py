@@ -22,7 +22,7 @@ import pytest
 
 from secgen.bench import cyberseceval, humaneval
 from secgen.engine import runs, sandbox
-from secgen.engine.record import LoopResult
+from secgen.engine.record import read_results
 from secgen.engine.tasks import Task, humaneval_prompt, write_task_file
 
 TESTS = "def check(candidate):\n    assert candidate(2, 3) == 5\n"
@@ -70,7 +70,7 @@ def test_humaneval_runs_every_attempt_in_the_sandbox_and_nowhere_else(tmp_path, 
     out = tmp_path / "out"
     assert humaneval.main(["--task-set", str(tasks), "--model", scripted_model(tmp_path, leaving_a_trace(marker)),
                            "--out", str(out), "--test-timeout", "5"]) == 0
-    [record] = [LoopResult.from_dict(json.loads(line)) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
+    [record] = read_results(out / "results.jsonl").results
     attempts = record.attempts
     assert attempts and all(attempt.scores["passed"] is True for attempt in attempts), attempts
     assert len(recorded) == len(attempts)
@@ -90,7 +90,7 @@ def test_cyberseceval_executes_no_generated_code(tmp_path, marker, recorded):
     out = tmp_path / "out"
     assert cyberseceval.main(["--prompts", str(prompts), "--model", scripted_model(tmp_path, leaving_a_trace(marker)),
                               "--out", str(out)]) == 0
-    [record] = [LoopResult.from_dict(json.loads(line)) for line in (out / "results.jsonl").read_text().splitlines()[1:]]
+    [record] = read_results(out / "results.jsonl").results
     assert record.attempts and all("open(" in attempt.text for attempt in record.attempts)
     assert recorded == []
     assert not marker.exists(), marker.read_text()

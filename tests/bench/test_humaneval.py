@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from secgen.bench import humaneval
-from secgen.engine.record import LoopResult
+from secgen.engine.record import LoopResult, read_results
 from secgen.engine.runs import program
 from secgen.engine.tasks import Task, humaneval_prompt, humaneval_tasks, write_task_file
 
@@ -64,8 +64,7 @@ def _run(tiny, *extra) -> int:
 
 
 def _records(out: Path) -> list[LoopResult]:
-    lines = (out / "results.jsonl").read_text().splitlines()
-    return [LoopResult.from_dict(json.loads(line)) for line in lines[1:]]
+    return list(read_results(out / "results.jsonl").results)
 
 
 def test_pass_at_1_and_efr_follow_the_known_answers(tiny, capsys):
@@ -172,7 +171,7 @@ def test_a_last_line_cut_anywhere_is_dropped_and_its_task_runs_again(tiny):
         path.write_bytes(whole[:-cut])
         kept = ResultsFile(path, header)
         assert list(kept.records) == ["Tiny/good"]
-        assert path.read_bytes() == b"\n".join(whole.splitlines()[:2]) + b"\n"
+        assert path.read_bytes() == b"\n".join(whole.splitlines()[:3]) + b"\n"  # header, session, first record
     path.write_bytes(b"")
     with pytest.raises(Exception, match="no header line"):
         ResultsFile(path, header)
@@ -207,3 +206,14 @@ def test_the_feedback_wording_is_a_setting_of_the_run(tiny, capsys):
     with pytest.raises(SystemExit) as exited:
         _run(tiny, "--wording", "terse")
     assert exited.value.code == 2 and "invalid choice: 'terse'" in capsys.readouterr().err
+
+
+def test_each_start_of_a_run_records_its_machine_and_command(tiny):
+    assert _run(tiny, "--limit", "1") == 0
+    assert _run(tiny, "--limit", "2") == 0  # resumed: the second task runs in a second session
+    run = read_results(tiny["out"] / "results.jsonl")
+    assert [r.task_id for r in run.results] == ["Tiny/good", "Tiny/wrong"] and run.unreadable == 0
+    first, second = run.sessions
+    assert first["command"].endswith("--limit 1") and second["command"].endswith("--limit 2")
+    assert first["machine"]["cpu_flags"] == second["machine"]["cpu_flags"] and first["machine"]["analyzers"]["bandit"]
+    assert first["started"] <= second["started"]

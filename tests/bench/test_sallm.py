@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from secgen.bench import sallm
 from secgen.bench import sallm_harness as harness
-from secgen.engine.record import LoopResult
+from secgen.engine.record import LoopResult, read_results
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "sallm"
 needs_data = pytest.mark.skipif(not (DATA / "PythonDataset" / "dataset.jsonl").exists(),
@@ -148,8 +149,10 @@ def test_a_fake_model_run_of_three_tasks_writes_results_and_the_three_rates(task
 
     lines = (out / "results.jsonl").read_text().splitlines()
     assert json.loads(lines[0])["header"]["benchmark"] == "sallm"
-    records = [LoopResult.from_dict(json.loads(line)) for line in lines[1:]]
+    run = read_results(out / "results.jsonl")
+    records = list(run.results)
     assert [r.task_id for r in records] == first_three
+    assert [s["machine"]["cpu_count"] for s in run.sessions] == [os.cpu_count()]
     figures = json.loads((out / "summary.json").read_text())[0]["sallm"]
     assert figures["func@1"]["before"] == 1.0
     assert figures["sec@1"]["before"] == pytest.approx(1 / 3)

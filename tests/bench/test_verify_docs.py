@@ -104,3 +104,24 @@ def test_a_table_inside_a_list_item_keeps_its_indent(repo):
     assert lines[3].startswith("  | tier | findings removed") and lines[-1] == "  <!-- end table -->"
     assert [line[:8] for line in lines[5:8]] == ["  | fix ", "  | guid", "  | repa"]
     assert verify_docs.verify([document], repo) == (1, [])
+
+
+def test_a_run_resumed_elsewhere_or_unfinished_says_so(repo):
+    import shutil
+
+    source = repo / "docs/results/runs/tiny-humaneval"
+    copy = repo / "docs/results/runs/tiny-moved"
+    shutil.copytree(source, copy)
+    lines = (copy / "results.jsonl").read_text().splitlines()
+    session = json.loads(lines[1])["session"]
+    flags = session["machine"]["cpu_flags"]
+    moved = dict(session, machine=dict(session["machine"], cpu_flags={"avx2": True, "avx512": True, "amx": True},
+                                       secgen_commit="abc1234"))
+    (copy / "results.jsonl").write_text("\n".join([*lines, json.dumps({"session": moved})]) + "\n")
+    run = verify_docs.load_run(repo, "docs/results/runs/tiny-moved")
+    here = verify_docs._kind(flags)
+    assert verify_docs.cpu_kind(run) == (here if here == "AVX-512+AMX" else f"{here} + AVX-512+AMX")
+    assert verify_docs.commit(run).endswith(" + `abc1234`")
+    (copy / "summary.json").unlink()
+    run = verify_docs.load_run(repo, "docs/results/runs/tiny-moved")
+    assert verify_docs.cpu_kind(run).endswith(", unfinished")

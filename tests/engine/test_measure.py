@@ -34,6 +34,10 @@ def test_machine_info_names_the_machine_and_is_a_superset_of_the_runners():
     assert set(info["cpu_flags"]) == {"avx2", "avx512", "amx"}
     assert all(isinstance(flag, bool) for flag in info["cpu_flags"].values())
     assert info["model_file"] is info["model_file_bytes"] is info["model_sha256"] is None
+    from importlib.metadata import version
+
+    assert info["analyzers"]["bandit"] == version("bandit") and info["analyzers"]["semgrep"] == version("semgrep")
+    assert set(info["analyzers"]) == {"bandit", "pyflakes", "tree-sitter", "codeshield", "semgrep"}
     if (Path(measure.__file__).resolve().parent.parent / ".git").exists():
         assert re.fullmatch(r"[0-9a-f]{7,40}(\+dirty)?", info["secgen_commit"])
 
