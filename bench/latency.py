@@ -15,7 +15,12 @@ SQL built from a name, YAML parsing) it measures, in the same run:
    ~50-line module, in ms, and all analyzers together as a fraction of raw
    generation. A completion analyzes twice (the document before and after the
    suggestion), so secgen's overhead should be about twice that figure;
-4. with ``--with-repair``, the full loop (``t_max=3``) and its repair rounds.
+4. with ``--with-repair``, the full loop (``t_max=3``, every tier) and its repair rounds;
+   and, on each case whose first suggestion is flagged, the tiers' own times: every
+   mechanical fix of the full loop (applying it, re-analysing the suggestion in its
+   document and the guard: ``fix`` p50 / p95 in ms), and a guided re-decode and a model
+   repair round each run alone (``tiers=("guided",)`` and ``tiers=("repair",)``, one
+   round) on the same flagged suggestion, reported as guided/repair at the median.
 
 Both generation paths start from an empty KV cache (``Llama.reset``), since
 llama-cpp-python would otherwise reuse the previous call's prompt and the path
@@ -68,6 +73,7 @@ from secgen.bench.harness import (format_load, format_number, load_average, medi
 from secgen.engine.backend import Backend, BackendError, GenerationParams, collect, open_backend
 from secgen.engine.loop import LoopConfig, RepairLoop
 from secgen.engine.measure import machine_info, percentile
+from secgen.engine.record import FIX, GUIDED, REPAIR
 from secgen.engine.prompts import FIM_STOPS
 
 RESULTS_DIR = Path("bench-results")
@@ -194,6 +200,9 @@ class CaseTiming:
     repair_s: tuple[float, ...] = ()
     repair_rounds: int | None = None
     repair_stop: str | None = None
+    fix_s: tuple[float, ...] = ()  # each mechanical-fix attempt of the full loop
+    guided_s: tuple[float, ...] = ()  # a guided re-decode alone, per repeat (flagged cases only)
+    repair_round_s: tuple[float, ...] = ()  # a model repair round alone, per repeat (flagged cases only)
 
     @property
     def raw_median(self) -> float | None:
@@ -219,6 +228,8 @@ class CaseTiming:
             "analysis_vs_raw": ratio(self.analysis_ms / 1000, raw),
             "repair_s": list(self.repair_s), "repair_median_s": repair, "repair_vs_raw": ratio(repair, raw),
             "repair_rounds": self.repair_rounds, "repair_stop": self.repair_stop,
+            "fix_s": list(self.fix_s), "guided_s": list(self.guided_s), "repair_round_s": list(self.repair_round_s),
+            "guided_vs_repair_round": ratio(median(self.guided_s), median(self.repair_round_s)),
         }
 
 
@@ -229,7 +240,16 @@ def summarize(cases: Sequence[CaseTiming]) -> dict:
     analysis_ms = median([c.analysis_ms for c in cases])
     repair = median([median(c.repair_s) for c in cases if c.repair_s])
     per_case = [r for r in (ratio(c.secgen_median, c.raw_median) for c in cases) if r is not None]
+    fixes = [seconds * 1000 for c in cases for seconds in c.fix_s]
+    both = [c for c in cases if c.guided_s and c.repair_round_s]
+    guided = median([median(c.guided_s) for c in both])
+    repair_round = median([median(c.repair_round_s) for c in both])
+    clean = [r for c in cases if c.repair_rounds == 0 and (r := ratio(c.secgen_median, c.raw_median)) is not None]
     return {
+        "fix_attempts": len(fixes), "fix_p50_ms": percentile(fixes, 50), "fix_p95_ms": percentile(fixes, 95),
+        "guided_median_s": guided, "repair_round_median_s": repair_round,
+        "guided_vs_repair_round": ratio(guided, repair_round), "tier_cases": len(both),
+        "unflagged_cases": len(clean), "unflagged_secgen_vs_raw": median(clean),
         "raw_median_s": raw, "secgen_median_s": secgen, "secgen_vs_raw": ratio(secgen, raw),
         "median_case_secgen_vs_raw": median(per_case),
         "analysis_median_ms": analysis_ms,
@@ -299,7 +319,14 @@ def format_report(report: Mapping) -> str:
                f"= {format_number(s['analysis_vs_raw'], '.4f')} x raw")
     if repair:
         summary += (f"; full loop {format_number(s['repair_median_s'], '.3f')} s "
-                    f"= {format_number(s['repair_vs_raw'], '.2f')} x raw")
+                    f"= {format_number(s['repair_vs_raw'], '.2f')} x raw\n"
+                    f"tiers: mechanical fix p50 {format_number(s.get('fix_p50_ms'), '.1f')} ms, "
+                    f"p95 {format_number(s.get('fix_p95_ms'), '.1f')} ms ({s.get('fix_attempts', 0)} fixes); "
+                    f"guided re-decode {format_number(s.get('guided_median_s'), '.3f')} s vs a repair round "
+                    f"{format_number(s.get('repair_round_median_s'), '.3f')} s = "
+                    f"{format_number(s.get('guided_vs_repair_round'), '.2f')} x at the median "
+                    f"({s.get('tier_cases', 0)} flagged cases); unflagged suggestions: secgen/raw "
+                    f"{format_number(s.get('unflagged_secgen_vs_raw'), '.2f')} ({s.get('unflagged_cases', 0)} cases)")
     failures = "".join(f"\nanalyzer {n} unavailable: {why}" for n, why in report.get("analyzer_failures", {}).items())
     return head + "\n" + "\n".join(lines) + "\n\n" + summary + failures
 
@@ -408,17 +435,31 @@ class LatencyRun:
             seconds, result = self.secgen(case)
             secgen_s.append(seconds)
         repair = None
+        fix_s, guided_s, repair_round_s = [], [], []
         if self.with_repair:
             for _ in range(self.repeats):
                 seconds, repair = self.secgen(case, t_max=LoopConfig().t_max)
                 repair_s.append(seconds)
+                fix_s += [a.seconds for a in repair.attempts if a.origin == FIX]
+            if repair.attempts and repair.attempts[0].blocking:
+                for _ in range(self.repeats):
+                    guided_s += self.tier_alone(case, GUIDED)
+                    repair_round_s += self.tier_alone(case, REPAIR)
         generated = result.attempts[0].raw if result.attempts else ""
         suggestion = result.text
         ms = time_analyzers(self.registry, self.analyzers, case.prefix + suggestion + case.suffix, self.repeats)
         return CaseTiming(name=case.name, raw_s=tuple(raw_s), secgen_s=tuple(secgen_s), raw_tokens=tokens,
                           same_output=generated == raw_text, suggestion=suggestion, analyzer_ms=ms,
                           repair_s=tuple(repair_s), repair_rounds=None if repair is None else len(repair.attempts) - 1,
-                          repair_stop=None if repair is None else repair.stop_reason)
+                          repair_stop=None if repair is None else repair.stop_reason, fix_s=tuple(fix_s),
+                          guided_s=tuple(guided_s), repair_round_s=tuple(repair_round_s))
+
+    def tier_alone(self, case: CompletionCase, tier: str) -> list[float]:
+        """The seconds of ``tier``'s first attempt when it is the only tier (one round), [] if it made none."""
+        _cold(self.backend)
+        config = LoopConfig(t_max=1, analyzers=self.analyzers, params=self.params, tiers=(tier,))
+        result = RepairLoop(self.backend, self.registry, config).complete(case.prefix, case.suffix)
+        return [a.seconds for a in result.attempts if a.origin == tier][:1]
 
 
 def backend_machine_info(backend: Backend, load_before: list[float] | None = None) -> dict:

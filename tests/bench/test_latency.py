@@ -7,6 +7,7 @@ that the run produces a complete, consistent report.
 
 import ast
 import json
+import statistics
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -240,3 +241,23 @@ def test_the_baseline_without_the_newest_analyzer_is_what_the_set_cost_before_it
     assert row["baseline"]["p50_ms"] >= 23.0
     assert row["before"]["without"] == "new" and 3.0 <= row["before"]["p50_ms"] < 20.0
     assert "baseline without new p50/p95 ms" in latency.format_sizes(result)
+
+
+def test_with_repair_times_each_tier_on_the_flagged_cases(tmp_path, capsys, script):
+    spec = script(continues=True, fim=["totals.setdefault(row['name'], []).append(float(row['score']))"], rules=[
+        {"kind": "fim", "match": "# Split the command with shlex.split", "reply": SAFE},
+        {"kind": "fim", "match": "def run_user_command", "reply": INSECURE},
+        {"kind": "fim", "match": "def load_config", "reply": "return yaml.load(f, Loader=yaml.Loader)"}])
+    out = tmp_path / "r.json"
+    assert latency.main(["--model", spec, "--prompt", "shell_command", "--prompt", "yaml_config", "--prompt",
+                         "csv_scores", "--repeats", "2", "--with-repair", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    shell, yaml_case, csv_case = report["cases"]
+    assert len(shell["guided_s"]) == len(shell["repair_round_s"]) == 2  # flagged: both model tiers timed alone
+    assert len(yaml_case["fix_s"]) == 2 and shell["fix_s"] == []  # yaml.safe_load, once per full loop
+    assert csv_case["guided_s"] == csv_case["repair_round_s"] == csv_case["fix_s"] == []  # not flagged
+    s = report["summary"]
+    assert s["fix_attempts"] == 2 and s["fix_p95_ms"] >= s["fix_p50_ms"] > 0
+    assert s["tier_cases"] == 2 and s["unflagged_cases"] == 1
+    assert s["unflagged_secgen_vs_raw"] == pytest.approx(csv_case["secgen_vs_raw"])
+    assert "tiers: mechanical fix p50" in capsys.readouterr().out
