@@ -22,7 +22,10 @@ Views (one row per run unless said):
 * ``cyberseceval``: vulnerable % (the Insecure Code Detector) and BLEU before and after;
 * ``sallm``: func@1, sec@1, func-sec@1 before and after;
 * ``tiers``: one row per repair tier, over all the runs named: findings removed, tasks made clean,
-  attempts, attempts the guard refused, time p50 / p95 (:mod:`secgen.bench.tiers`).
+  attempts, attempts the guard refused, time p50 / p95 (:mod:`secgen.bench.tiers`);
+* ``latency``: one ``secgen bench latency`` JSON file (not a folder): a row per completion case (raw
+  and secgen seconds, secgen/raw, and with ``--with-repair`` the full loop, its rounds, and the tiers'
+  times), then the medians.
 
 Every per-run row names its run (a link), the CPU kind it ran on (``AVX2``, ``AVX-512``,
 ``AVX-512+AMX``; ``not recorded`` for runs from before the machine's flags were kept; ``unfinished``
@@ -39,6 +42,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +75,16 @@ class Run:
         if self.summary is not None and isinstance(self.summary.get("machine"), dict):
             found.append(self.summary["machine"])
         return found
+
+
+def load_json(root: Path, cited: str) -> dict:
+    try:
+        data = json.loads((root / cited).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DocsError(f"{cited}: {exc}") from None
+    if not isinstance(data, dict):
+        raise DocsError(f"{cited}: not a JSON object")
+    return data
 
 
 def load_run(root: Path, cited: str) -> Run:
@@ -193,8 +207,37 @@ def tiers_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[list[st
     return ["tier", "findings removed", "tasks made clean", "attempts", "refused by the guard", "time p50 / p95"], rows
 
 
-VIEWS: dict[str, Callable[[Sequence[Run], Path, Path], tuple[list[str], list[list[str]]]]] = {
-    "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "sallm": sallm_view, "tiers": tiers_view}
+def latency_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    [report] = reports
+    repair = bool(report.get("settings", {}).get("with_repair"))
+
+    def seconds(values: Sequence[float]) -> str:
+        return num(statistics.median(values), ".3f") if values else DASH
+
+    header = ["case", "raw s", "secgen s", "secgen/raw"]
+    header += ["full loop s", "rounds", "mechanical fixes ms (p50)", "guided s", "repair round s"] if repair else []
+    rows = []
+    for case in report["cases"]:
+        row = [case["name"], num(case["raw_median_s"], ".3f"), num(case["secgen_median_s"], ".3f"),
+               num(case["secgen_vs_raw"], ".2f")]
+        if repair:
+            fixes = [1000 * v for v in case.get("fix_s", [])]
+            row += [num(case["repair_median_s"], ".3f"), num(case["repair_rounds"], "d"),
+                    num(statistics.median(fixes), ".1f") if fixes else DASH,
+                    seconds(case.get("guided_s", [])), seconds(case.get("repair_round_s", []))]
+        rows.append(row)
+    s = report["summary"]
+    medians = ["median", num(s["raw_median_s"], ".3f"), num(s["secgen_median_s"], ".3f"), num(s["secgen_vs_raw"], ".2f")]
+    if repair:
+        medians += [num(s["repair_median_s"], ".3f"), "", num(s.get("fix_p50_ms"), ".1f"),
+                    num(s.get("guided_median_s"), ".3f"), num(s.get("repair_round_median_s"), ".3f")]
+    return header, rows + [medians]
+
+
+VIEWS: dict[str, Callable[[Sequence[Any], Path, Path], tuple[list[str], list[list[str]]]]] = {
+    "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "sallm": sallm_view, "tiers": tiers_view,
+    "latency": latency_view}
+JSON_VIEWS = {"latency"}  # views of one JSON file rather than run folders
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -245,7 +288,10 @@ def tables(document: Path) -> list[Table]:
 
 
 def expected(table: Table, root: Path) -> list[str]:
-    runs = [load_run(root, cited) for cited in table.runs]
+    if table.view in JSON_VIEWS and len(table.runs) != 1:
+        raise DocsError(f"the {table.view} view shows one JSON file, not {len(table.runs)}")
+    load = load_json if table.view in JSON_VIEWS else load_run
+    runs = [load(root, cited) for cited in table.runs]
     return render(*VIEWS[table.view](runs, table.document, root))
 
 

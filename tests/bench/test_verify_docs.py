@@ -79,7 +79,7 @@ def test_bad_markers_and_missing_runs_are_named(repo):
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n"
                         "<!-- table: pie docs/results/runs/tiny-humaneval -->\n<!-- end table -->\n")
     _, problems = verify_docs.verify([document], repo)
-    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, sallm, tiers"]
+    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, sallm, tiers, latency"]
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n")
     assert verify_docs.verify([document], repo) == (0, [f"{document}:1: table humaneval: docs/results/runs/nowhere: "
                                                         "no results.jsonl"])
@@ -125,3 +125,29 @@ def test_a_run_resumed_elsewhere_or_unfinished_says_so(repo):
     (copy / "summary.json").unlink()
     run = verify_docs.load_run(repo, "docs/results/runs/tiny-moved")
     assert verify_docs.cpu_kind(run).endswith(", unfinished")
+
+
+def test_a_latency_run_file_is_a_table_too(repo, script):
+    from secgen.bench import latency
+
+    spec = script(continues=True, fim=["totals.setdefault(row['name'], []).append(float(row['score']))"], rules=[
+        {"kind": "fim", "match": "def load_config", "reply": "return yaml.load(f, Loader=yaml.Loader)"}])
+    out = repo / "docs/results/runs/latency-tiny.json"
+    assert latency.main(["--model", spec, "--prompt", "yaml_config", "--prompt", "csv_scores", "--repeats", "1",
+                         "--with-repair", "--out", str(out)]) == 0
+    document = repo / "docs" / "latency.md"
+    document.write_text("<!-- table: latency docs/results/runs/latency-tiny.json -->\n<!-- end table -->\n")
+    assert verify_docs.verify([document], repo, write=True) == (1, [])
+    lines = document.read_text().splitlines()
+    report = json.loads(out.read_text())
+    yaml_row = verify_docs.cells(lines[3])
+    assert yaml_row[0] == "yaml_config" and yaml_row[1] == f"{report['cases'][0]['raw_median_s']:.3f}"
+    assert yaml_row[6] == f"{1000 * report['cases'][0]['fix_s'][0]:.1f}"  # the mechanical fix, in ms
+    assert verify_docs.cells(lines[5])[0] == "median"
+    document.write_text(document.read_text().replace(yaml_row[6] + " |", "0.0 |", 1))
+    [problem] = verify_docs.verify([document], repo)[1]
+    assert "'mechanical fixes ms (p50)': the document says '0.0'" in problem
+    document.write_text("<!-- table: latency docs/results/runs/latency-tiny.json docs/results/runs/x.json -->\n"
+                        "<!-- end table -->\n")
+    assert verify_docs.verify([document], repo)[1] == [f"{document}:1: table latency: the latency view shows one JSON "
+                                                       "file, not 2"]
