@@ -137,13 +137,13 @@ class RawServer:
             return next((s for s in self.statuses if match(s)), None)
 
     def initialize(self, *, settings: dict | None = None, timeout: float = 60.0) -> dict:
-        """initialize and initialized, then wait until the fake model is loaded."""
+        """initialize and initialized, then wait until the model (the fake unless ``settings`` names one) is loaded."""
         options = {"model": f"fake:{self.script_path}", "debounceMs": 0, **(settings or {})}
         result = self.call("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": {},
                                           "initializationOptions": options}, timeout=timeout)
         self.notify("initialized", {})
         loaded = self.wait_status(lambda s: s["model"]["state"] in ("ready", "failed"), timeout)
-        assert loaded and loaded["model"]["state"] == "ready", f"the fake model did not load: {loaded}"
+        assert loaded and loaded["model"]["state"] == "ready", f"the model did not load: {loaded}"
         return result
 
     @property

@@ -119,7 +119,10 @@ def total(reports: list[Report]) -> Report:
 
 def write_json(path: Path, args, target: Target, reports: list[Report]) -> None:
     document = {
-        "server": target.name, "command": list(target.command or ("secgen-lsp", "--stdio", "(fake model)")),
+        "server": target.name,
+        "command": list(target.command or ("secgen-lsp", "--stdio", f"(model {target.model})" if target.model
+                                           else "(fake model)")),
+        "probes": [method for method, _ in target.probes],
         "label": args.label, "seeds": [r.seed for r in reports], "messages_per_seed": args.messages,
         "on_crash": args.on_crash, "probe_every": args.probe_every, "probe_timeout_s": args.probe_timeout,
         "max_missed": args.max_missed, "huge_mb": args.huge_mb,

@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -50,7 +50,7 @@ from secgen.engine.measure import secgen_commit
 from tests.fuzz.driver import RawServer, wait_until
 from tests.fuzz.messages import RESULT, Client, Expect, draw_step, huge
 from tests.fuzz.report import Failure, Report, total, write_json
-from tests.fuzz.targets import SECGEN, ServerStartError, Target, other, start
+from tests.fuzz.targets import COMMON_PROBES, SECGEN, ServerStartError, Target, other, start
 
 
 @dataclass
@@ -245,6 +245,10 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--label", help="the server's name in the output (default: the command's first word)")
     parser.add_argument("--on-crash", choices=["stop", "restart"], default="stop",
                         help="when the server is lost: stop sending, or start a fresh one (default stop)")
+    parser.add_argument("--probes", choices=["own", "common"], default="own",
+                        help="own: secgen/stats and a code action for secgen, hover and documentSymbol for the "
+                             "others; common: a code action for every server (default own)")
+    parser.add_argument("--model", help="secgen only: load this model (catalog name or path) instead of the fake")
     parser.add_argument("--probe-every", type=int, default=5, help="messages between probes (default 5)")
     parser.add_argument("--probe-timeout", type=float, default=10.0, help="seconds a probe may take (default 10)")
     parser.add_argument("--max-missed", type=int, default=3,
@@ -258,10 +262,14 @@ def make_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
+        if args.model and args.server_cmd:
+            raise ValueError("--model is for secgen; another server brings its own")
         target = SECGEN if args.server_cmd is None else other(args.server_cmd, args.label)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    target = replace(target, model=args.model or None,
+                     probes=COMMON_PROBES if args.probes == "common" else target.probes)
     args.label = args.label or target.name
     seeds = [args.seed] if args.seed is not None else list(range(args.seeds))
     print(f"fuzzing {args.label}: seeds {', '.join(map(str, seeds))}, {args.messages} messages each; "

@@ -19,6 +19,11 @@ answers, and which rules apply:
   rules that hold for every server apply (one response per request, no crash,
   no hang, exit code 0 after ``shutdown`` and ``exit``).
 
+With ``--probes common`` every server, secgen included, is probed with the one request all
+four serve: ``textDocument/codeAction`` on the probe document, so the probes do the same
+work everywhere (:data:`COMMON_PROBES`). ``--model`` runs secgen with a real model instead of the
+fake (a catalog name or a path), so the model's loading and completions are part of the run.
+
 :func:`start` launches a target and brings it to the point where the stream
 begins: initialized, with the probe document open. A server that cannot get
 there raises :class:`ServerStartError`, whose message is one sentence.
@@ -39,6 +44,8 @@ PROBE_RANGE = {"start": {"line": 4, "character": 0}, "end": {"line": 4, "charact
 SECGEN_PROBES = (("secgen/stats", None),
                  ("textDocument/codeAction", {"textDocument": {"uri": PROBE_URI}, "range": PROBE_RANGE,
                                               "context": {"diagnostics": []}}))
+COMMON_PROBES = (("textDocument/codeAction", {"textDocument": {"uri": PROBE_URI}, "range": PROBE_RANGE,
+                                              "context": {"diagnostics": []}}),)
 OTHER_PROBES = (("textDocument/hover", {"textDocument": {"uri": PROBE_URI}, "position": {"line": 4, "character": 8}}),
                 ("textDocument/documentSymbol", {"textDocument": {"uri": PROBE_URI}}))
 
@@ -53,6 +60,7 @@ class Target:
     command: tuple[str, ...] | None  # None: secgen-lsp with the fake model
     probes: tuple[tuple[str, dict | None], ...]
     strict: bool  # secgen's own rules: response codes, no popups
+    model: str | None = None  # secgen only: a real model spec instead of the scripted fake
 
 
 SECGEN = Target(name="secgen", command=None, probes=SECGEN_PROBES, strict=True)
@@ -81,7 +89,7 @@ def start(target: Target, workdir: Path, *, timeout: float = 60.0) -> RawServer:
                                    f"{error.strerror or error}") from None
     try:
         if target.command is None:
-            server.initialize(timeout=timeout)
+            server.initialize(settings={"model": target.model} if target.model else None, timeout=timeout)
         else:
             _initialize_plain(server, workspace, timeout)
     except AssertionError as error:
