@@ -8,7 +8,8 @@ answers fork there). This reads two ``results.jsonl`` files of any schema
 hold: the code of every attempt, the rule ids of its blocking findings (rule
 and analyzer; messages and lines are not compared, since a schema-1 run did
 not record messages), its scores, which attempt is best, and why the loop
-stopped. Timings are not compared.
+stopped. Timings are not compared. When the two runs were made on different CPU kinds or at
+different commits (as their run files record), the comparison says so first.
 
     secgen bench diff before/results.jsonl after/results.jsonl       # exit 1 when any task differs
 
@@ -24,7 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from secgen.engine.record import LoopResult, RecordError, read_results
+from secgen.engine.measure import machines_differ
+from secgen.engine.record import LoopResult, RecordError, read_results, run_machines
 
 def answers(result: LoopResult) -> dict[str, Any]:
     """What a run's record says of one task that a second run should repeat."""
@@ -62,7 +64,8 @@ def compare(first: Path, second: Path) -> dict[str, Any]:
             "only_in_second": [t for t in by_task[1] if t not in by_task[0]],
             "identical": len(common) - len(differing), "differing": differing,
             "attempts_compared": sum(len(by_task[0][t].attempts) for t in common),
-            "unreadable_lines": [run.unreadable for run in runs]}
+            "unreadable_lines": [run.unreadable for run in runs],
+            "machines_differ": machines_differ(run_machines(first), run_machines(second))}
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -80,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecordError as exc:
         print(f"secgen bench diff: error: {exc}", file=sys.stderr)
         return 2
+    if result["machines_differ"]:
+        print(f"note: the runs are {result['machines_differ']}")
     for task_id, where in result["differing"].items():
         print(f"{task_id}: {where}")
     print(f"{result['identical']} of {result['tasks_compared']} task(s) identical "

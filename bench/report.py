@@ -50,6 +50,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Mapping, Sequence
 
+from secgen.engine.measure import machines_differ
+
 DASH = "–"
 DEFAULT_TITLE = "secgen benchmark results"
 # The paper's Table 3 order, with its display names; other languages follow, sorted.
@@ -389,7 +391,10 @@ def _humaneval_markdown(group: HumanEvalGroup, heading: str, link: bool) -> list
                 _pct(r.efr.after)) for r in group.results]
     runs = [(r.run, "; tasks per round: " + ", ".join(f"{k}: {_num(v, 'd')}" for k, v in r.rounds) if r.rounds else "")
             for r in group.results]
-    return [f"### {heading}", "",
+    differ = machines_differ(dict(r.run.machine) for r in group.results)
+    note = [f"**Note:** these runs are {differ}; a difference between their rows may be the machine's.", ""] \
+        if differ else []
+    return [f"### {heading}", "", *note,
             f"pass@1 {after}; tasks error-free at the first attempt, after a patch, and not error-free "
             "at the end (the paper's Tables 1-2).", "",
             *_table(("Model", "pass@1", "First attempt", "After patch", "Didn't pass"), rows12), "",

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from secgen.engine.measure import cpu_kind as cpu_kind_of
 from secgen.engine.record import LoopResult, RecordError, read_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,21 +115,13 @@ def num(value: float | None, fmt: str = ".1f") -> str:
     return DASH if value is None else format(value, fmt)
 
 
-def _kind(flags: Any) -> str:
-    if not isinstance(flags, dict):
-        return "not recorded"
-    if flags.get("amx"):
-        return "AVX-512+AMX"
-    return "AVX-512" if flags.get("avx512") else "AVX2" if flags.get("avx2") else "no AVX2"
-
-
 def _each(values: list[str]) -> str:
     """One value, or every distinct one joined with " + " (a run resumed on another machine or commit)."""
     return " + ".join(dict.fromkeys(values)) if values else DASH
 
 
 def cpu_kind(run: Run) -> str:
-    kinds = _each([_kind(m.get("cpu_flags")) for m in run.machines])
+    kinds = _each([cpu_kind_of(m.get("cpu_flags")) for m in run.machines])
     return kinds if run.summary is not None else f"{kinds if run.machines else 'not recorded'}, unfinished"
 
 

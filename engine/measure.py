@@ -24,7 +24,7 @@ import re
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 HASH_BLOCK_BYTES = 1 << 20
 CPU_FLAGS = {"avx2": ("avx2",), "avx512": ("avx512f",), "amx": ("amx_tile", "amx_bf16", "amx_int8")}
@@ -155,3 +155,29 @@ def _installed_version(distribution: str) -> str | None:
         return version(distribution)
     except PackageNotFoundError:
         return None
+
+
+def cpu_kind(flags: Any) -> str:
+    """``AVX-512+AMX``, ``AVX-512``, ``AVX2`` or ``no AVX2`` from :func:`cpu_flags`' dict; ``not recorded`` without one.
+
+    The kinds llama.cpp's kernels differ by: the same model's greedy answers fork between them.
+    """
+    if not isinstance(flags, dict):
+        return "not recorded"
+    if flags.get("amx"):
+        return "AVX-512+AMX"
+    return "AVX-512" if flags.get("avx512") else "AVX2" if flags.get("avx2") else "no AVX2"
+
+
+def machines_differ(*groups: Iterable[Mapping]) -> str | None:
+    """What differs between the machines of runs compared with each other (CPU kind, commit), in words; ``None``
+    when nothing recorded differs. A machine that did not record a field does not count as different."""
+    machines = [m for group in groups for m in group]
+    kinds = list(dict.fromkeys(cpu_kind(m.get("cpu_flags")) for m in machines if isinstance(m.get("cpu_flags"), dict)))
+    commits = list(dict.fromkeys(str(m["secgen_commit"]) for m in machines if m.get("secgen_commit")))
+    parts = []
+    if len(kinds) > 1:
+        parts.append(f"CPU kinds ({', '.join(kinds)}: llama.cpp's greedy answers fork between them)")
+    if len(commits) > 1:
+        parts.append(f"commits ({', '.join(commits)})")
+    return "from different " + " and ".join(parts) if parts else None

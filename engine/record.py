@@ -31,6 +31,7 @@ were not recorded), and its origin is inferred from its round.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -253,3 +254,16 @@ def read_results(path: Path) -> RunFile:
         by_task[result.task_id] = result
     return RunFile(path=Path(path), header=header, results=tuple(by_task.values()), unreadable=unreadable,
                    sessions=tuple(sessions))
+
+
+def run_machines(results: str | Path) -> list[dict]:
+    """Every machine a benchmark run's ``results.jsonl`` was made on: each session's (a start or a resumption),
+    then the finished run's ``summary.json`` beside it (older runs record only that one)."""
+    found = [dict(s["machine"]) for s in read_results(Path(results)).sessions if isinstance(s.get("machine"), dict)]
+    summary = Path(results).with_name("summary.json")
+    if summary.is_file():
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        data = data[0] if isinstance(data, list) and data else data
+        if isinstance(data, dict) and isinstance(data.get("machine"), dict):
+            found.append(dict(data["machine"]))
+    return found

@@ -263,15 +263,20 @@ def _export(args, base_spec: str, adapter: Path, out: Path, name: str) -> dict:
 
 
 def cmd_compare(args) -> int:
+    from secgen.engine.measure import machines_differ
+    from secgen.engine.record import run_machines
     from secgen.training.compare import compare, table
 
     for path in (args.base_results, args.tuned_results):
         if not path.is_file():
             raise TrainingError(f"no results file {path}: run the benchmark first")
     result = compare(args.base_results, args.tuned_results, args.train_pairs)
+    differ = machines_differ(run_machines(args.base_results), run_machines(args.tuned_results))
+    if differ:  # greedy answers fork between CPU kinds: a difference may be the machine's, not the tuning's
+        print(f"note: the base and tuned runs are {differ}")
     print(table(result))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(result | {"machines_differ": differ}, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

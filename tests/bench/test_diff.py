@@ -50,3 +50,22 @@ def test_same_answers_in_either_schema_are_identical_and_a_fork_is_named(tmp_pat
 def test_an_unreadable_file_is_one_line(tmp_path, capsys):
     assert diff.main([str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]) == 2
     assert capsys.readouterr().err.startswith("secgen bench diff: error: cannot read results from")
+
+
+def test_runs_from_different_cpu_kinds_or_commits_are_named_first(tmp_path, capsys):
+    def machine(avx512, commit):
+        return {"cpu_flags": {"avx2": True, "avx512": avx512, "amx": False}, "secgen_commit": commit}
+
+    run = _result("T/0", "x = 1\n").to_dict()
+    here = write_jsonl(tmp_path / "a" / "results.jsonl",
+                       [{"header": {}}, {"session": {"machine": machine(False, "aaa1111")}}, run])
+    same = write_jsonl(tmp_path / "b" / "results.jsonl",
+                       [{"header": {}}, {"session": {"machine": machine(False, "aaa1111")}}, run])
+    assert diff.main([str(here), str(same)]) == 0 and "note:" not in capsys.readouterr().out
+    other = write_jsonl(tmp_path / "c" / "results.jsonl", [{"header": {}}, run])
+    (tmp_path / "c" / "summary.json").write_text(json.dumps([{"machine": machine(True, "bbb2222")}]))
+    assert diff.main([str(here), str(other), "--json", str(tmp_path / "d.json")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == ("note: the runs are from different CPU kinds (AVX2, AVX-512: llama.cpp's greedy answers fork "
+                     "between them) and commits (aaa1111, bbb2222)")
+    assert json.loads((tmp_path / "d.json").read_text())["machines_differ"] == first.removeprefix("note: the runs are ")

@@ -238,3 +238,13 @@ def test_the_machine_line_names_the_cpu_extensions_of_machine_info():
     assert line == "Xeon, 2 CPUs, flags avx2 avx512, llama_cpp_python 0.3.36"
     assert "flags none of avx2/avx512/amx" in machine_line({"cpu_flags": dict.fromkeys(("avx2", "avx512", "amx"),
                                                                                         False)}.items())
+
+
+def test_a_table_of_runs_from_different_cpu_kinds_says_so():
+    avx2 = dict(MACHINE, cpu_flags={"avx2": True, "avx512": False, "amx": False}, secgen_commit="aaa1111")
+    avx512 = dict(avx2, cpu_flags={"avx2": True, "avx512": True, "amx": False})
+    same = report.markdown([dict(SMALL, machine=avx2), dict(LARGE, machine=avx2)])
+    assert "**Note:**" not in same
+    mixed = report.markdown([dict(SMALL, machine=avx2), dict(LARGE, machine=avx512)])
+    assert ("**Note:** these runs are from different CPU kinds (AVX2, AVX-512: llama.cpp's greedy answers fork "
+            "between them); a difference between their rows may be the machine's.") in mixed

@@ -119,7 +119,7 @@ def test_a_run_resumed_elsewhere_or_unfinished_says_so(repo):
                                        secgen_commit="abc1234"))
     (copy / "results.jsonl").write_text("\n".join([*lines, json.dumps({"session": moved})]) + "\n")
     run = verify_docs.load_run(repo, "docs/results/runs/tiny-moved")
-    here = verify_docs._kind(flags)
+    here = verify_docs.cpu_kind_of(flags)
     assert verify_docs.cpu_kind(run) == (here if here == "AVX-512+AMX" else f"{here} + AVX-512+AMX")
     assert verify_docs.commit(run).endswith(" + `abc1234`")
     (copy / "summary.json").unlink()

@@ -37,3 +37,23 @@ def test_figures_for_seen_and_unseen_tasks(tmp_path):
     assert "vulnerable" not in result["all"]["base"]
     rendered = table(result)
     assert "| unseen | tuned | 2 | 50.0% | 50.0% |" in rendered
+
+
+def test_the_command_names_runs_from_different_cpu_kinds(tmp_path, capsys):
+    from secgen.training.cli import main
+
+    ok = {"clean": True, "passed": True}
+    (tmp_path / "base").mkdir()
+    (tmp_path / "tuned").mkdir()
+    base = results(tmp_path / "base" / "results.jsonl", [("A", ok, None)])
+    tuned = results(tmp_path / "tuned" / "results.jsonl", [("A", ok, None)])
+    pairs = write_pairs(tmp_path / "train.jsonl", [])
+    for folder, avx512 in (("base", True), ("tuned", False)):
+        (tmp_path / folder / "summary.json").write_text(json.dumps([{"machine": {
+            "cpu_flags": {"avx2": True, "avx512": avx512, "amx": False}, "secgen_commit": "abc1234"}}]))
+    out = tmp_path / "compare.json"
+    assert main(["compare", "--base-results", str(base), "--tuned-results", str(tuned), "--train-pairs", str(pairs),
+                 "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("note: the base and tuned runs are from different CPU kinds (AVX-512, AVX2")
+    assert json.loads(out.read_text())["machines_differ"].startswith("from different CPU kinds")
