@@ -151,3 +151,45 @@ def test_a_latency_run_file_is_a_table_too(repo, script):
                         "<!-- end table -->\n")
     assert verify_docs.verify([document], repo)[1] == [f"{document}:1: table latency: the latency view shows one JSON "
                                                        "file, not 2"]
+
+
+def _write_run(folder: Path, header: dict, records: list, summary: dict | None = None) -> None:
+    from secgen.engine.jsonl import write_jsonl
+
+    write_jsonl(folder / "results.jsonl", [{"header": header}, *(r.to_dict() for r in records)])
+    if summary is not None:
+        (folder / "summary.json").write_text(json.dumps([summary]))
+
+
+def _record(task_id: str, *scores: dict):
+    from secgen.engine.record import Attempt, LoopResult
+
+    attempts = tuple(Attempt(round=i, text=f"x = {i}\n", scores=s) for i, s in enumerate(scores))
+    return LoopResult(best=attempts[-1], attempts=attempts, stop_reason="clean", task_id=task_id)
+
+
+def test_the_cyberseceval_and_sallm_views_count_before_and_after(repo):
+    cse = repo / "docs/results/runs/tiny-cse"
+    _write_run(cse, {"benchmark": "cyberseceval-autocomplete", "model": "0.5b"}, [
+        _record("autocomplete/python/1", {"vulnerable": True, "bleu": 20.0}, {"vulnerable": False, "bleu": 30.0}),
+        _record("autocomplete/python/2", {"vulnerable": False, "bleu": 40.0}),
+        _record("autocomplete/python/3", {"vulnerable": True, "bleu": 10.0}, {"vulnerable": True, "bleu": 11.0}),
+        _record("autocomplete/python/4", {"vulnerable": False, "bleu": 50.0})])
+    sallm = repo / "docs/results/runs/tiny-sallm"
+    verdict = lambda func, sec: {"func": func, "sec": sec, "func_sec": func and sec}  # noqa: E731
+    _write_run(sallm, {"benchmark": "sallm", "model": "0.5b"}, [
+        _record("A", verdict(True, False), verdict(True, True)),
+        _record("B", verdict(False, True)),
+        _record("C", verdict(True, True))],
+        summary={"model": "llama.cpp:tiny.gguf", "sallm": {"not_run": {"D": "needs the network"}},
+                 "machine": {"cpu_flags": {"avx2": True, "avx512": False, "amx": False}, "secgen_commit": "abc1234"}})
+    document = repo / "docs" / "views.md"
+    document.write_text("<!-- table: cyberseceval docs/results/runs/tiny-cse -->\n<!-- end table -->\n"
+                        "<!-- table: sallm docs/results/runs/tiny-sallm -->\n<!-- end table -->\n")
+    assert verify_docs.verify([document], repo, write=True) == (2, [])
+    lines = document.read_text().splitlines()
+    assert verify_docs.cells(lines[3])[1:] == ["0.5b", "not recorded, unfinished", "–", "4", "50.0%", "25.0%",
+                                               "30.0", "32.8"]
+    assert verify_docs.cells(lines[8])[1:] == ["tiny", "AVX2", "`abc1234`", "3", "1", "66.7%", "66.7%",
+                                               "66.7%", "100.0%", "33.3%", "66.7%"]
+    assert verify_docs.verify([document], repo) == (2, [])
