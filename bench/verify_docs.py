@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from secgen.engine.measure import cpu_kind as cpu_kind_of
-from secgen.engine.record import LoopResult, RecordError, read_results
+from secgen.engine.record import LoopResult, RecordError, read_results, run_machines
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = re.compile(r"^<!-- table: (?P<view>[\w-]+)(?P<runs>(?: \S+)+) -->$")
@@ -64,18 +64,16 @@ class DocsError(ValueError):
 @dataclass(frozen=True)
 class Run:
     path: str  # as cited, relative to the repository root
+    folder: Path
     header: Mapping[str, Any]
     results: tuple[LoopResult, ...]
     summary: Mapping[str, Any] | None  # summary.json's (first) summary; None for an unfinished run
     sessions: tuple[Mapping[str, Any], ...] = ()  # each start or resumption (results.jsonl's session lines)
 
     @property
-    def machines(self) -> list[Mapping[str, Any]]:
-        """Where the run ran: each session's machine, and the finished run's (older runs record only that one)."""
-        found = [s["machine"] for s in self.sessions if isinstance(s.get("machine"), dict)]
-        if self.summary is not None and isinstance(self.summary.get("machine"), dict):
-            found.append(self.summary["machine"])
-        return found
+    def machines(self) -> list[dict]:
+        """Where the run ran: each session's machine, and the finished run's."""
+        return run_machines(self.folder / "results.jsonl", self.sessions)
 
 
 def load_json(root: Path, cited: str) -> dict:
@@ -101,7 +99,8 @@ def load_run(root: Path, cited: str) -> Run:
     if (folder / "summary.json").is_file():
         data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         summary = data[0] if isinstance(data, list) and data else data if isinstance(data, dict) else None
-    return Run(path=cited, header=run.header, results=run.results, summary=summary, sessions=run.sessions)
+    return Run(path=cited, folder=folder, header=run.header, results=run.results, summary=summary,
+               sessions=run.sessions)
 
 
 # ---- cells

@@ -256,10 +256,12 @@ def read_results(path: Path) -> RunFile:
                    sessions=tuple(sessions))
 
 
-def run_machines(results: str | Path) -> list[dict]:
-    """Every machine a benchmark run's ``results.jsonl`` was made on: each session's (a start or a resumption),
-    then the finished run's ``summary.json`` beside it (older runs record only that one)."""
-    found = [dict(s["machine"]) for s in read_results(Path(results)).sessions if isinstance(s.get("machine"), dict)]
+def run_machines(results: str | Path, sessions: Sequence[Mapping[str, Any]] | None = None) -> list[dict]:
+    """Every machine a benchmark run's ``results.jsonl`` was made on: each session's (a start or a resumption;
+    ``sessions`` when the file was read already), then the finished run's ``summary.json`` beside it (older
+    runs record only that one)."""
+    sessions = read_results(Path(results)).sessions if sessions is None else sessions
+    found = [dict(s["machine"]) for s in sessions if isinstance(s.get("machine"), dict)]
     summary = Path(results).with_name("summary.json")
     if summary.is_file():
         data = json.loads(summary.read_text(encoding="utf-8"))
