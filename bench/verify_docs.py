@@ -16,6 +16,15 @@ wall time). The check reads each run's records, recomputes the figures with the 
 that its data no longer gives cannot stay in the docs. ``--write`` rewrites the tables instead
 (after a rerun); nothing else in a document is touched.
 
+A figure in a sentence is checked the same way when a marker follows it::
+
+    the loop cuts the vulnerable rate to **9.9%**<!-- figure: cyberseceval docs/results/runs/x | vulnerable after -->
+
+The marker names a view, its runs, and a cell: a column of the view's only row, or ``ROW: COLUMN``
+for the row whose first cell is ROW (a tier, a latency case, ``median``). The text just before the
+marker (bold and code marks aside) must end with that cell's value. ``--write`` never rewrites
+prose: a sentence whose figure changed is reported, for a person to rewrite.
+
 Views (one row per run unless said):
 
 * ``humaneval``: pass@1 and EFR before and after, and the paper's Table 2 counts;
@@ -54,6 +63,7 @@ from secgen.engine.record import LoopResult, RecordError, read_results, run_mach
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = re.compile(r"^<!-- table: (?P<view>[\w-]+)(?P<runs>(?: \S+)+) -->$")
 END = "<!-- end table -->"
+FIGURE = re.compile(r"<!-- figure: (?P<view>[\w-]+)(?P<runs>(?: [^|\s]+)+) \| (?:(?P<row>[^:|]+?): )?(?P<column>[^|]+?) -->")
 DASH = "–"
 
 
@@ -279,12 +289,63 @@ def tables(document: Path) -> list[Table]:
     return found
 
 
+@dataclass(frozen=True)
+class Figure:
+    document: Path
+    line: int  # 1-based
+    view: str
+    runs: tuple[str, ...]
+    row: str | None
+    column: str
+    text: str  # what the sentence says just before the marker
+
+
+def figures(document: Path) -> list[Figure]:
+    found = []
+    for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), 1):
+        for match in FIGURE.finditer(line):
+            if match["view"] not in VIEWS:
+                raise DocsError(f"{document}:{number}: unknown view {match['view']!r}; known: {', '.join(VIEWS)}")
+            before = re.sub(r"<!--.*?-->", "", line[:match.start()]).rstrip(" *`_")
+            found.append(Figure(document, number, match["view"], tuple(match["runs"].split()), match["row"],
+                                match["column"].strip(), before))
+        if "<!-- figure:" in line and not FIGURE.search(line):
+            raise DocsError(f"{document}:{number}: a figure marker must read "
+                            "'<!-- figure: VIEW RUN... | [ROW: ]COLUMN -->'")
+    return found
+
+
+def check_figure(figure: Figure, root: Path) -> str | None:
+    """What is wrong with a figure in a sentence, or ``None`` when the text ends with the runs' value."""
+    header, rows = expected_rows(figure.view, figure.runs, figure.document, root)
+    where = f"{figure.document}:{figure.line}: figure {figure.view}"
+    if figure.column not in header:
+        return f"{where}: no column {figure.column!r}; the view has {', '.join(header)}"
+    if figure.row is None:
+        if len(rows) != 1:
+            return f"{where}: the view has {len(rows)} rows; name one as 'ROW: {figure.column}'"
+        [row] = rows
+    else:
+        matching = [r for r in rows if r[0] == figure.row]
+        if not matching:
+            return f"{where}: no row {figure.row!r}; the rows are {', '.join(r[0] for r in rows)}"
+        row = matching[0]
+    value = row[header.index(figure.column)]
+    if not figure.text.endswith(value):
+        said = figure.text.split()[-1] if figure.text.split() else ""
+        return f"{where}: {figure.column!r}: the sentence says {said!r}, the runs give {value!r}"
+    return None
+
+
+def expected_rows(view: str, cited: Sequence[str], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    if view in JSON_VIEWS and len(cited) != 1:
+        raise DocsError(f"the {view} view shows one JSON file, not {len(cited)}")
+    load = load_json if view in JSON_VIEWS else load_run
+    return VIEWS[view]([load(root, c) for c in cited], document, root)
+
+
 def expected(table: Table, root: Path) -> list[str]:
-    if table.view in JSON_VIEWS and len(table.runs) != 1:
-        raise DocsError(f"the {table.view} view shows one JSON file, not {len(table.runs)}")
-    load = load_json if table.view in JSON_VIEWS else load_run
-    runs = [load(root, cited) for cited in table.runs]
-    return render(*VIEWS[table.view](runs, table.document, root))
+    return render(*expected_rows(table.view, table.runs, table.document, root))
 
 
 def compare(table: Table, want: Sequence[str]) -> list[str]:
@@ -310,14 +371,23 @@ def compare(table: Table, want: Sequence[str]) -> list[str]:
 
 
 def verify(documents: Sequence[Path], root: Path = ROOT, *, write: bool = False) -> tuple[int, list[str]]:
-    """(tables checked, problems); with ``write``, each table whose runs load is rewritten from them instead."""
+    """(tables and figures checked, problems); with ``write``, each table whose runs load is rewritten from them
+    instead (figures in sentences are only checked)."""
     checked, problems = 0, []
     for document in documents:
         try:
-            found = tables(document)
+            found, sentences = tables(document), figures(document)
         except DocsError as exc:
             problems.append(str(exc))
             continue
+        for figure in sentences:
+            try:
+                problem = check_figure(figure, root)
+                checked += 1
+            except DocsError as exc:
+                problem = f"{document}:{figure.line}: figure {figure.view}: {exc}"
+            if problem:
+                problems.append(problem)
         lines = document.read_text(encoding="utf-8").splitlines(keepends=True)
         for table in reversed(found):  # bottom-up, so the line numbers above stay put
             try:
@@ -360,5 +430,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     for problem in problems:
         print(problem)
     verb = "rewrote" if args.write else "checked"
-    print(f"{verb} {checked} table(s) in {len(documents)} document(s): {len(problems)} problem(s)", file=sys.stderr)
+    print(f"{verb} {checked} table(s) and figure(s) in {len(documents)} document(s): {len(problems)} problem(s)",
+          file=sys.stderr)
     return 1 if problems else 0

@@ -193,3 +193,23 @@ def test_the_cyberseceval_and_sallm_views_count_before_and_after(repo):
     assert verify_docs.cells(lines[8])[1:] == ["tiny", "AVX2", "`abc1234`", "3", "1", "66.7%", "66.7%",
                                                "66.7%", "100.0%", "33.3%", "66.7%"]
     assert verify_docs.verify([document], repo) == (2, [])
+
+
+def test_a_figure_in_a_sentence_is_checked_against_its_cell(repo):
+    document = _document(repo, "prose.md")
+    verify_docs.verify([document], repo, write=True)
+    run = "docs/results/runs/tiny-humaneval"
+    document.write_text(
+        f"pass@1 was **66.7%**<!-- figure: humaneval {run} | pass@1 before --> at first;\n"
+        f"the guard refused `0`<!-- figure: tiers {run} | repair: refused by the guard --> repairs.\n"
+        f"Stale: 70.0%<!-- figure: humaneval {run} | EFR before -->.\n"
+        f"Vague: 1<!-- figure: tiers {run} | attempts -->; unknown: 2<!-- figure: tiers {run} | nope: attempts -->\n"
+        "Broken: <!-- figure: humaneval -->\n")
+    _, problems = verify_docs.verify([document], repo)
+    assert problems == [f"{document}:5: a figure marker must read '<!-- figure: VIEW RUN... | [ROW: ]COLUMN -->'"]
+    document.write_text(document.read_text().replace("Broken: <!-- figure: humaneval -->\n", ""))
+    checked, problems = verify_docs.verify([document], repo)
+    assert checked == 5 and problems == [
+        f"{document}:3: figure humaneval: 'EFR before': the sentence says '70.0%', the runs give '66.7%'",
+        f"{document}:4: figure tiers: the view has 3 rows; name one as 'ROW: attempts'",
+        f"{document}:4: figure tiers: no row 'nope'; the rows are fix, guided, repair"]
