@@ -303,13 +303,13 @@ class Figure:
 def figures(document: Path) -> list[Figure]:
     found = []
     for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), 1):
-        for match in FIGURE.finditer(line):
+        for match in FIGURE.finditer(re.sub(r"`[^`]*<!--[^`]*`", lambda m: " " * len(m[0]), line)):
             if match["view"] not in VIEWS:
                 raise DocsError(f"{document}:{number}: unknown view {match['view']!r}; known: {', '.join(VIEWS)}")
             before = re.sub(r"<!--.*?-->", "", line[:match.start()]).rstrip(" *`_")
             found.append(Figure(document, number, match["view"], tuple(match["runs"].split()), match["row"],
                                 match["column"].strip(), before))
-        if "<!-- figure:" in line and not FIGURE.search(line):
+        if "<!-- figure:" in re.sub(r"`[^`]*`", "", line) and not FIGURE.search(line):  # code spans show markers
             raise DocsError(f"{document}:{number}: a figure marker must read "
                             "'<!-- figure: VIEW RUN... | [ROW: ]COLUMN -->'")
     return found

@@ -204,10 +204,12 @@ def test_a_figure_in_a_sentence_is_checked_against_its_cell(repo):
         f"the guard refused `0`<!-- figure: tiers {run} | repair: refused by the guard --> repairs.\n"
         f"Stale: 70.0%<!-- figure: humaneval {run} | EFR before -->.\n"
         f"Vague: 1<!-- figure: tiers {run} | attempts -->; unknown: 2<!-- figure: tiers {run} | nope: attempts -->\n"
-        "Broken: <!-- figure: humaneval -->\n")
+        "Broken: <!-- figure: humaneval -->\n"
+        "Shown as code, not checked: `<!-- figure: humaneval x | y -->` and `<!-- figure: ... -->`\n")
     _, problems = verify_docs.verify([document], repo)
     assert problems == [f"{document}:5: a figure marker must read '<!-- figure: VIEW RUN... | [ROW: ]COLUMN -->'"]
     document.write_text(document.read_text().replace("Broken: <!-- figure: humaneval -->\n", ""))
+    assert len(verify_docs.figures(document)) == 5
     checked, problems = verify_docs.verify([document], repo)
     assert checked == 5 and problems == [
         f"{document}:3: figure humaneval: 'EFR before': the sentence says '70.0%', the runs give '66.7%'",
