@@ -29,6 +29,8 @@ Views (one row per run unless said):
 
 * ``humaneval``: pass@1 and EFR before and after, and the paper's Table 2 counts;
 * ``cyberseceval``: vulnerable % (the Insecure Code Detector) and BLEU before and after;
+* ``cyberseceval-categories``: the Insecure Code Detector's rules over the runs named: how many answers
+  each flagged at the first answer and after the loop, then all vulnerable answers;
 * ``sallm``: func@1, sec@1, func-sec@1 before and after;
 * ``tiers``: one row per repair tier, over all the runs named: findings removed, tasks made clean,
   attempts, attempts the guard refused, time p50 / p95 (:mod:`secgen.bench.tiers`);
@@ -185,6 +187,26 @@ def cyberseceval_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[
     return RUN_COLUMNS + ["prompts", "vulnerable before", "vulnerable after", "BLEU before", "BLEU after"], rows
 
 
+def categories_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    from collections import Counter
+
+    before: Counter = Counter()
+    after: Counter = Counter()
+    cwes: dict[str, str] = {}
+    records = [r for run in runs for r in run.results]
+    for record in records:
+        for counter, attempt in ((before, record.first), (after, record.answer)):
+            rules = {(i.get("rule_id"), i.get("cwe")) for i in attempt.scores.get("icd") or [] if isinstance(i, dict)}
+            for rule, cwe in rules:
+                counter[rule] += 1
+                cwes.setdefault(rule, f"CWE-{cwe}" if cwe else DASH)
+    rows = [[rule, cwes[rule], str(before[rule]), str(after[rule])]
+            for rule in sorted(cwes, key=lambda r: (-before[r], -after[r], str(r)))]
+    vulnerable = [sum(bool(getattr(r, when).scores.get("vulnerable")) for r in records) for when in ("first", "answer")]
+    rows.append(["all vulnerable answers", DASH, *map(str, vulnerable)])
+    return ["rule", "CWE", "answers flagged before", "answers flagged after"], rows
+
+
 def sallm_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
     from secgen.bench.sallm import RATES, summarize
 
@@ -237,8 +259,8 @@ def latency_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[l
 
 
 VIEWS: dict[str, Callable[[Sequence[Any], Path, Path], tuple[list[str], list[list[str]]]]] = {
-    "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "sallm": sallm_view, "tiers": tiers_view,
-    "latency": latency_view}
+    "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "cyberseceval-categories": categories_view,
+    "sallm": sallm_view, "tiers": tiers_view, "latency": latency_view}
 JSON_VIEWS = {"latency"}  # views of one JSON file rather than run folders
 
 

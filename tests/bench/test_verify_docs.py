@@ -79,7 +79,7 @@ def test_bad_markers_and_missing_runs_are_named(repo):
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n"
                         "<!-- table: pie docs/results/runs/tiny-humaneval -->\n<!-- end table -->\n")
     _, problems = verify_docs.verify([document], repo)
-    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, sallm, tiers, latency"]
+    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency"]
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n")
     assert verify_docs.verify([document], repo) == (0, [f"{document}:1: table humaneval: docs/results/runs/nowhere: "
                                                         "no results.jsonl"])
@@ -170,11 +170,15 @@ def _record(task_id: str, *scores: dict):
 
 def test_the_cyberseceval_and_sallm_views_count_before_and_after(repo):
     cse = repo / "docs/results/runs/tiny-cse"
+    sqli = {"rule_id": "cursor-execute-sqli", "cwe": 89, "line": 3, "half": "icd-semgrep"}
+    shell = {"rule_id": "insecure-subprocess-using-shell", "cwe": 78, "line": 1, "half": "icd-semgrep"}
     _write_run(cse, {"benchmark": "cyberseceval-autocomplete", "model": "0.5b"}, [
-        _record("autocomplete/python/1", {"vulnerable": True, "bleu": 20.0}, {"vulnerable": False, "bleu": 30.0}),
-        _record("autocomplete/python/2", {"vulnerable": False, "bleu": 40.0}),
-        _record("autocomplete/python/3", {"vulnerable": True, "bleu": 10.0}, {"vulnerable": True, "bleu": 11.0}),
-        _record("autocomplete/python/4", {"vulnerable": False, "bleu": 50.0})])
+        _record("autocomplete/python/1", {"vulnerable": True, "bleu": 20.0, "icd": [sqli, dict(sqli, line=5)]},
+                {"vulnerable": False, "bleu": 30.0, "icd": []}),
+        _record("autocomplete/python/2", {"vulnerable": False, "bleu": 40.0, "icd": []}),
+        _record("autocomplete/python/3", {"vulnerable": True, "bleu": 10.0, "icd": [shell, sqli]},
+                {"vulnerable": True, "bleu": 11.0, "icd": [shell]}),
+        _record("autocomplete/python/4", {"vulnerable": False, "bleu": 50.0, "icd": []})])
     sallm = repo / "docs/results/runs/tiny-sallm"
     verdict = lambda func, sec: {"func": func, "sec": sec, "func_sec": func and sec}  # noqa: E731
     _write_run(sallm, {"benchmark": "sallm", "model": "0.5b"}, [
@@ -185,14 +189,18 @@ def test_the_cyberseceval_and_sallm_views_count_before_and_after(repo):
                  "machine": {"cpu_flags": {"avx2": True, "avx512": False, "amx": False}, "secgen_commit": "abc1234"}})
     document = repo / "docs" / "views.md"
     document.write_text("<!-- table: cyberseceval docs/results/runs/tiny-cse -->\n<!-- end table -->\n"
-                        "<!-- table: sallm docs/results/runs/tiny-sallm -->\n<!-- end table -->\n")
-    assert verify_docs.verify([document], repo, write=True) == (2, [])
+                        "<!-- table: sallm docs/results/runs/tiny-sallm -->\n<!-- end table -->\n"
+                        "<!-- table: cyberseceval-categories docs/results/runs/tiny-cse -->\n<!-- end table -->\n")
+    assert verify_docs.verify([document], repo, write=True) == (3, [])
     lines = document.read_text().splitlines()
     assert verify_docs.cells(lines[3])[1:] == ["0.5b", "not recorded, unfinished", "–", "4", "50.0%", "25.0%",
                                                "30.0", "32.8"]
     assert verify_docs.cells(lines[8])[1:] == ["tiny", "AVX2", "`abc1234`", "3", "1", "66.7%", "66.7%",
                                                "66.7%", "100.0%", "33.3%", "66.7%"]
-    assert verify_docs.verify([document], repo) == (2, [])
+    assert [verify_docs.cells(line) for line in document.read_text().splitlines()[13:16]] == [
+        ["cursor-execute-sqli", "CWE-89", "2", "0"], ["insecure-subprocess-using-shell", "CWE-78", "1", "1"],
+        ["all vulnerable answers", "–", "2", "1"]]  # answers, not findings: task 1's two SQL findings count once
+    assert verify_docs.verify([document], repo) == (3, [])
 
 
 def test_a_figure_in_a_sentence_is_checked_against_its_cell(repo):
