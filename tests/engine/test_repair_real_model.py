@@ -115,7 +115,7 @@ def _params():
         yield pytest.param(name, marks=marks, id=name)
 
 
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", list(_params()))
 def test_case(loops, name):
     case = CASES[name]
     if case.kind == "complete":
