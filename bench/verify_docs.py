@@ -36,7 +36,10 @@ Views (one row per run unless said):
   attempts, attempts the guard refused, time p50 / p95 (:mod:`secgen.bench.tiers`);
 * ``latency``: one ``secgen bench latency`` JSON file (not a folder): a row per completion case (raw
   and secgen seconds, secgen/raw, and with ``--with-repair`` the full loop, its rounds, and the tiers'
-  times), then the medians.
+  times), then the medians;
+* ``latency-tiers``: the same file's three speed figures for the repair tiers: a mechanical fix's p50 and
+  p95 (ms), a guided re-decode over a model repair round on the same flagged suggestion (median), and
+  secgen over raw generation for the suggestions nothing flagged (median).
 
 Every per-run row names its run (a link), the CPU kind it ran on (``AVX2``, ``AVX-512``,
 ``AVX-512+AMX``; ``not recorded`` for runs from before the machine's flags were kept; ``unfinished``
@@ -258,10 +261,22 @@ def latency_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[l
     return header, rows + [medians]
 
 
+def latency_tiers_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    [report] = reports
+    s = report["summary"]
+    rows = [["mechanical fix p50 (ms)", num(s.get("fix_p50_ms"), ".1f"), f"{s.get('fix_attempts', 0)} fixes"],
+            ["mechanical fix p95 (ms)", num(s.get("fix_p95_ms"), ".1f"), f"{s.get('fix_attempts', 0)} fixes"],
+            ["guided re-decode / repair round", num(s.get("guided_vs_repair_round"), ".2f"),
+             f"{s.get('tier_cases', 0)} flagged cases"],
+            ["unflagged suggestion / raw generation", num(s.get("unflagged_secgen_vs_raw"), ".2f"),
+             f"{s.get('unflagged_cases', 0)} cases"]]
+    return ["figure", "measured", "over"], rows
+
+
 VIEWS: dict[str, Callable[[Sequence[Any], Path, Path], tuple[list[str], list[list[str]]]]] = {
     "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "cyberseceval-categories": categories_view,
-    "sallm": sallm_view, "tiers": tiers_view, "latency": latency_view}
-JSON_VIEWS = {"latency"}  # views of one JSON file rather than run folders
+    "sallm": sallm_view, "tiers": tiers_view, "latency": latency_view, "latency-tiers": latency_tiers_view}
+JSON_VIEWS = {"latency", "latency-tiers"}  # views of one JSON file rather than run folders
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

@@ -79,7 +79,7 @@ def test_bad_markers_and_missing_runs_are_named(repo):
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n"
                         "<!-- table: pie docs/results/runs/tiny-humaneval -->\n<!-- end table -->\n")
     _, problems = verify_docs.verify([document], repo)
-    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency"]
+    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency, latency-tiers"]
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n")
     assert verify_docs.verify([document], repo) == (0, [f"{document}:1: table humaneval: docs/results/runs/nowhere: "
                                                         "no results.jsonl"])
@@ -147,6 +147,13 @@ def test_a_latency_run_file_is_a_table_too(repo, script):
     document.write_text(document.read_text().replace(yaml_row[6] + " |", "0.0 |", 1))
     [problem] = verify_docs.verify([document], repo)[1]
     assert "'mechanical fixes ms (p50)': the document says '0.0'" in problem
+    figures = repo / "docs" / "latency-figures.md"
+    figures.write_text(f"a fix takes, at p95, {report['summary']['fix_p95_ms']:.1f}"
+                       "<!-- figure: latency-tiers docs/results/runs/latency-tiny.json | mechanical fix p95 (ms): measured -->"
+                       " ms over 1<!-- figure: latency-tiers docs/results/runs/latency-tiny.json | mechanical fix p95 (ms): over"
+                       " -->\n")
+    assert verify_docs.verify([figures], repo)[1] == [
+        f"{figures}:1: figure latency-tiers: 'over': the sentence says '1', the runs give '1 fixes'"]
     document.write_text("<!-- table: latency docs/results/runs/latency-tiny.json docs/results/runs/x.json -->\n"
                         "<!-- end table -->\n")
     assert verify_docs.verify([document], repo)[1] == [f"{document}:1: table latency: the latency view shows one JSON "
