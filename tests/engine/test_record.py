@@ -124,9 +124,12 @@ def test_every_committed_run_loads_through_the_record(path):
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     run = read_results(path)
     assert run.unreadable == 0 and run.header == lines[0]["header"]
-    assert [r.task_id for r in run.results] == list(dict.fromkeys(line["task_id"] for line in lines[1:]))
-    for result, line in zip(run.results, lines[1:]):
+    sessions = [line["session"] for line in lines[1:] if "session" in line]  # each start of the run: its machine
+    assert list(run.sessions) == sessions and all(s["machine"]["cpu_flags"] for s in sessions)
+    records = [line for line in lines[1:] if "session" not in line]
+    assert [r.task_id for r in run.results] == list(dict.fromkeys(line["task_id"] for line in records))
+    for result, line in zip(run.results, records):
         assert len(result.attempts) >= 1
         assert [(a.text, len(a.blocking)) for a in result.attempts] == _raw_attempts(line)
         assert result.best_index == _raw_best(line)
-        assert {"passed", "vulnerable"} & set(result.first.scores)  # every run was scored
+        assert {"passed", "vulnerable", "func"} & set(result.first.scores)  # every run was scored (SALLM: func, sec)
