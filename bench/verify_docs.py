@@ -63,7 +63,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from secgen.engine.measure import cpu_kind as cpu_kind_of
-from secgen.engine.record import LoopResult, RecordError, read_results, run_machines
+from secgen.engine.record import LoopResult, RecordError, machines_of, read_results, read_summary
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = re.compile(r"^<!-- table: (?P<view>[\w-]+)(?P<runs>(?: \S+)+) -->$")
@@ -79,7 +79,6 @@ class DocsError(ValueError):
 @dataclass(frozen=True)
 class Run:
     path: str  # as cited, relative to the repository root
-    folder: Path
     header: Mapping[str, Any]
     results: tuple[LoopResult, ...]
     summary: Mapping[str, Any] | None  # summary.json's (first) summary; None for an unfinished run
@@ -88,7 +87,7 @@ class Run:
     @property
     def machines(self) -> list[dict]:
         """Where the run ran: each session's machine, and the finished run's."""
-        return run_machines(self.folder / "results.jsonl", self.sessions)
+        return machines_of(self.sessions, self.summary)
 
 
 def load_json(root: Path, cited: str) -> dict:
@@ -110,11 +109,7 @@ def load_run(root: Path, cited: str) -> Run:
         run = read_results(results)
     except RecordError as exc:
         raise DocsError(f"{cited}: {exc}") from None
-    summary = None
-    if (folder / "summary.json").is_file():
-        data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        summary = data[0] if isinstance(data, list) and data else data if isinstance(data, dict) else None
-    return Run(path=cited, folder=folder, header=run.header, results=run.results, summary=summary,
+    return Run(path=cited, header=run.header, results=run.results, summary=read_summary(results),
                sessions=run.sessions)
 
 

@@ -256,16 +256,25 @@ def read_results(path: Path) -> RunFile:
                    sessions=tuple(sessions))
 
 
-def run_machines(results: str | Path, sessions: Sequence[Mapping[str, Any]] | None = None) -> list[dict]:
-    """Every machine a benchmark run's ``results.jsonl`` was made on: each session's (a start or a resumption;
-    ``sessions`` when the file was read already), then the finished run's ``summary.json`` beside it (older
-    runs record only that one)."""
-    sessions = read_results(Path(results)).sessions if sessions is None else sessions
+def read_summary(results: str | Path) -> dict | None:
+    """The ``summary.json`` beside a run's ``results.jsonl`` (its first summary), or ``None`` for an unfinished run."""
+    path = Path(results).with_name("summary.json")
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data = data[0] if isinstance(data, list) and data else data
+    return data if isinstance(data, dict) else None
+
+
+def machines_of(sessions: Sequence[Mapping[str, Any]], summary: Mapping[str, Any] | None) -> list[dict]:
+    """Every machine a run was made on: each session's (a start or a resumption), then the finished run's
+    summary's (older runs record only that one)."""
     found = [dict(s["machine"]) for s in sessions if isinstance(s.get("machine"), dict)]
-    summary = Path(results).with_name("summary.json")
-    if summary.is_file():
-        data = json.loads(summary.read_text(encoding="utf-8"))
-        data = data[0] if isinstance(data, list) and data else data
-        if isinstance(data, dict) and isinstance(data.get("machine"), dict):
-            found.append(dict(data["machine"]))
+    if summary is not None and isinstance(summary.get("machine"), dict):
+        found.append(dict(summary["machine"]))
     return found
+
+
+def run_machines(results: str | Path) -> list[dict]:
+    """:func:`machines_of` a benchmark run's ``results.jsonl`` and the ``summary.json`` beside it."""
+    return machines_of(read_results(Path(results)).sessions, read_summary(results))
