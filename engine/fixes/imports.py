@@ -11,7 +11,7 @@ import. ``import-stdlib`` adds it with the file's other imports, for
   ``copy(x)``, ``datetime.now()`` -> ``from datetime import datetime``
   (``datetime.date.today()`` -> ``import datetime``; a file that mixes both is left alone);
 * the ``typing`` names (``List``, ``Optional``...) and a few unambiguous members
-  (``defaultdict``, ``Counter``, ``deque``, ``reduce``, ``Path``...), merged into an
+  (``defaultdict``, ``Counter``, ``deque``, ``reduce``, ``Path``, ``factorial``, ``sqrt``...), merged into an
   existing ``from <module> import ...`` line when there is one.
 
 A name that is not the standard library's (``np``, ``pd``, ``requests``), or that the
@@ -49,6 +49,9 @@ MEMBERS = {  # a bare name -> the one standard-library module it comes from
                      "groupby", "islice"), "itertools"),
     **dict.fromkeys(("heappush", "heappop", "heapify", "heappushpop", "nlargest", "nsmallest"), "heapq"),
     **dict.fromkeys(("bisect_left", "bisect_right", "insort"), "bisect"),
+    **dict.fromkeys(("factorial", "sqrt", "isqrt", "gcd", "lcm", "comb", "perm", "ceil", "floor", "hypot", "prod"),
+                    "math"),
+    **dict.fromkeys(("ascii_lowercase", "ascii_uppercase", "ascii_letters", "hexdigits", "octdigits"), "string"),
     "Path": "pathlib", "dataclass": "dataclasses", "Enum": "enum", "Decimal": "decimal", "Fraction": "fractions",
     "timedelta": "datetime", "deepcopy": "copy", "ABC": "abc", "abstractmethod": "abc",
 }
