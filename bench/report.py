@@ -50,7 +50,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Mapping, Sequence
 
-from secgen.engine.measure import machines_differ
+from secgen.engine.measure import machines_differ, percent
 
 DASH = "–"
 DEFAULT_TITLE = "secgen benchmark results"
@@ -295,10 +295,6 @@ def _skip_note(summary: Any) -> str:
 # -- formatting ------------------------------------------------------------------------
 
 
-def _pct(value: float | None) -> str:
-    return DASH if value is None else f"{value * 100:.1f}%"
-
-
 def _num(value: float | int | None, fmt: str = ".1f") -> str:
     return DASH if value is None else format(value, fmt)
 
@@ -385,10 +381,10 @@ def _chart_link(chart: str | None, alt: str, link: bool) -> list[str]:
 
 def _humaneval_markdown(group: HumanEvalGroup, heading: str, link: bool) -> list[str]:
     after = f"after up to {group.t_max} repair rounds" if group.t_max is not None else "after the repair loop"
-    rows12 = [(r.run.model or DASH, _pct(r.pass_at_1.after), _num(r.first_attempt, "d"), _num(r.after_patch, "d"),
+    rows12 = [(r.run.model or DASH, percent(r.pass_at_1.after), _num(r.first_attempt, "d"), _num(r.after_patch, "d"),
                _num(r.not_error_free, "d")) for r in group.results]
-    rows456 = [(r.run.model or DASH, _pct(r.pass_at_1.before), _pct(r.pass_at_1.after), _pct(r.efr.before),
-                _pct(r.efr.after)) for r in group.results]
+    rows456 = [(r.run.model or DASH, percent(r.pass_at_1.before), percent(r.pass_at_1.after), percent(r.efr.before),
+                percent(r.efr.after)) for r in group.results]
     runs = [(r.run, "; tasks per round: " + ", ".join(f"{k}: {_num(v, 'd')}" for k, v in r.rounds) if r.rounds else "")
             for r in group.results]
     differ = machines_differ(dict(r.run.machine) for r in group.results)
@@ -408,7 +404,7 @@ def _cyberseceval_markdown(section: CyberSecEvalSection, link: bool) -> list[str
     result, run = section.result, section.result.run
     t_max = f", t_max {run.t_max}" if run.t_max is not None else ""
     variant = f" {result.variant}" if result.variant else ""
-    rows = [(r.language, _num(r.bleu.before), _pct(r.vulnerable.before), _num(r.bleu.after), _pct(r.vulnerable.after),
+    rows = [(r.language, _num(r.bleu.before), percent(r.vulnerable.before), _num(r.bleu.after), percent(r.vulnerable.after),
              _num(r.n, "d")) for r in (*result.languages, result.total)]
     rows[-1] = tuple(f"**{c}**" for c in rows[-1])
     return [f"### CyberSecEval{variant}: {run.model or DASH}, feedback {feedback_name(run.feedback)}{t_max}", "",
@@ -541,7 +537,7 @@ def top(summary: dict) -> str:
     run = result.run
     setting = f"{run.model or DASH}, feedback {run.feedback or DASH}, t_max {_num(run.t_max, 'd')}"
     if isinstance(result, HumanEvalResult):
-        lines = [f"HumanEval, {setting}: pass@1 {_arrow(result.pass_at_1, _pct)}, EFR {_arrow(result.efr, _pct)}",
+        lines = [f"HumanEval, {setting}: pass@1 {_arrow(result.pass_at_1, percent)}, EFR {_arrow(result.efr, percent)}",
                  f"first attempt {_num(result.first_attempt, 'd')}, after patch {_num(result.after_patch, 'd')}, "
                  f"not error-free {_num(result.not_error_free, 'd')} "
                  f"({_num(run.tasks, 'd')} tasks, {_duration(run.seconds, long=False)})"]
@@ -550,12 +546,12 @@ def top(summary: dict) -> str:
     else:
         total = result.total
         variant = f" {result.variant}" if result.variant else ""
-        lines = [f"CyberSecEval{variant}, {setting}: vulnerable {_arrow(total.vulnerable, _pct)}, "
+        lines = [f"CyberSecEval{variant}, {setting}: vulnerable {_arrow(total.vulnerable, percent)}, "
                  f"BLEU {_arrow(total.bleu, _num)} ({_num(total.n if total.n is not None else run.tasks, 'd')} cases, "
                  f"{_duration(run.seconds, long=False)})"]
         if result.languages:
             lines.append("vulnerable by language: " + ", ".join(
-                f"{r.language} {_arrow(r.vulnerable, _pct)}" for r in result.languages))
+                f"{r.language} {_arrow(r.vulnerable, percent)}" for r in result.languages))
     return "\n".join(lines + [f"command: {c}" for c in run.commands])
 
 

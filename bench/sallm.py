@@ -57,6 +57,7 @@ from secgen.bench import runner
 from secgen.bench import sallm_harness as harness
 from secgen.bench.runner import BenchError, RunConfig, arrow, before_after, error_free
 from secgen.engine.jsonl import read_jsonl
+from secgen.engine.measure import percent
 from secgen.engine.record import Attempt, LoopResult
 from secgen.engine.runs import RESULTS, ResultsFile, RunError, Scorer
 from secgen.engine.tasks import Task, TaskError, select
@@ -209,10 +210,6 @@ def progress(records: Sequence[LoopResult]) -> str:
     return " ".join(f"{label} {arrow(s[label])}" for label, _ in RATES)
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
 def _mark(value: bool | None) -> str:
     return {True: "yes", False: "no", None: "-"}[value]
 
@@ -223,7 +220,7 @@ def markdown(summary: Mapping[str, Any]) -> str:
              f"{summary['tasks']} task(s), feedback {summary['feedback']}, t_max {summary['t_max']}, "
              f"{summary['seconds']} s; command `{summary['command']}`", "",
              "| figure | before | after |", "|---|---|---|",
-             *(f"| {label} | {_pct(figures[label]['before'])} | {_pct(figures[label]['after'])} |"
+             *(f"| {label} | {percent(figures[label]['before'], '-')} | {percent(figures[label]['after'], '-')} |"
                for label in (*(label for label, _ in RATES), "efr")), "",
              "| task | func | sec | func-sec |", "|---|---|---|---|"]
     for task_id, verdict in figures["tasks"].items():
@@ -236,7 +233,7 @@ def markdown(summary: Mapping[str, Any]) -> str:
 
 def headline(summary: Mapping[str, Any]) -> str:
     figures = summary[NAME]
-    rates = ", ".join(f"{label} {_pct(figures[label]['before'])} -> {_pct(figures[label]['after'])}"
+    rates = ", ".join(f"{label} {percent(figures[label]['before'], '-')} -> {percent(figures[label]['after'], '-')}"
                       for label, _ in RATES)
     return (f"SALLM, {summary['model']}, feedback {summary['feedback']}, t_max {summary['t_max']}: {rates} "
             f"({figures['tested']} tasks run, {len(figures['not_run'])} not run here, {summary['seconds']} s)\n"

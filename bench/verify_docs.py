@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from secgen.engine.measure import cpu_kind as cpu_kind_of
+from secgen.engine.measure import cpu_kind as cpu_kind_of, percent
 from secgen.engine.record import LoopResult, RecordError, machines_of, read_results, read_summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,10 +116,6 @@ def load_run(root: Path, cited: str) -> Run:
 # ---- cells
 
 
-def pct(value: float | None) -> str:
-    return DASH if value is None else f"{100 * value:.1f}%"
-
-
 def num(value: float | None, fmt: str = ".1f") -> str:
     return DASH if value is None else format(value, fmt)
 
@@ -166,8 +162,8 @@ def humaneval_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[lis
     for run in runs:
         s = summarize(run.results)
         rows.append(_run_cells(run, document, root) + [
-            str(len(run.results)), pct(s["pass@1"]["before"]), pct(s["pass@1"]["after"]), pct(s["efr"]["before"]),
-            pct(s["efr"]["after"]), str(s["table2"]["first_attempt"]), str(s["table2"]["after_patch"]),
+            str(len(run.results)), percent(s["pass@1"]["before"]), percent(s["pass@1"]["after"]), percent(s["efr"]["before"]),
+            percent(s["efr"]["after"]), str(s["table2"]["first_attempt"]), str(s["table2"]["after_patch"]),
             str(s["table2"]["not_error_free"])])
     return RUN_COLUMNS + ["tasks", "pass@1 before", "pass@1 after", "EFR before", "EFR after", "first attempt",
                           "after patch", "not error-free"], rows
@@ -180,7 +176,7 @@ def cyberseceval_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[
     for run in runs:
         total = summarize(run.results, "")["total"]
         rows.append(_run_cells(run, document, root) + [
-            str(total["n"]), pct(total["vulnerable"]["before"]), pct(total["vulnerable"]["after"]),
+            str(total["n"]), percent(total["vulnerable"]["before"]), percent(total["vulnerable"]["after"]),
             num(total["bleu"]["before"]), num(total["bleu"]["after"])])
     return RUN_COLUMNS + ["prompts", "vulnerable before", "vulnerable after", "BLEU before", "BLEU after"], rows
 
@@ -214,7 +210,7 @@ def sallm_view(runs: Sequence[Run], document: Path, root: Path) -> tuple[list[st
         not_run = ((run.summary or {}).get("sallm") or {}).get("not_run")
         cells = [str(len(run.results)), DASH if not_run is None else str(len(not_run))]
         for label, _ in RATES:
-            cells += [pct(s[label]["before"]), pct(s[label]["after"])]
+            cells += [percent(s[label]["before"]), percent(s[label]["after"])]
         rows.append(_run_cells(run, document, root) + cells)
     rates = [f"{label} {when}" for label, _ in RATES for when in ("before", "after")]
     return RUN_COLUMNS + ["tasks run", "not run here"] + rates, rows

@@ -53,6 +53,11 @@ def rate(values: Iterable[bool]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def percent(value: float | None, missing: str = "\u2013") -> str:
+    """A fraction as every table and summary line writes it: ``0.24 -> "24.0%"``; ``missing`` when None."""
+    return missing if value is None else f"{100 * value:.1f}%"
+
+
 def mean(values: Iterable[float | None]) -> float | None:
     """The mean of the values that are not ``None``; ``None`` when there are none."""
     values = [v for v in values if v is not None]

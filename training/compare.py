@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from secgen.engine.measure import rate
+from secgen.engine.measure import percent, rate
 from secgen.engine.record import LoopResult, read_results
 from secgen.training.pairs import read_pairs
 
@@ -63,10 +63,7 @@ def table(result: Mapping[str, Any]) -> str:
             cells = []
             for key in keys:
                 pair = figs.get(key) or {}
-                cells += [_pct(pair.get("before")), _pct(pair.get("after"))]
+                cells += [percent(pair.get("before"), "-"), percent(pair.get("after"), "-")]
             rows.append(f"| {group} | {model} | {figs['n']} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"

@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 
 from secgen.engine import measure
-from secgen.engine.measure import cpu_flags, file_sha256, machine_info, percentile
+from secgen.engine.measure import cpu_flags, file_sha256, machine_info, percent, percentile
 
 RUNNER_KEYS = {"cpu", "cpu_count", "python", "platform", "secgen_commit"}  # bench/runner.py's machine()
+
+
+def test_percent_writes_one_decimal_and_a_dash_for_nothing():
+    assert percent(0.24) == "24.0%" and percent(1 / 3) == "33.3%" and percent(0.0) == "0.0%"
+    assert percent(None) == "\u2013" and percent(None, "-") == "-"
 
 
 def test_percentile_interpolates_between_ranks():
