@@ -19,7 +19,8 @@ repairs. A candidate is refused, with the reason, when it
 * stops running a program it ran by name: ``"tar czf ..." + folder`` made
   into ``subprocess.run([folder])`` still runs a process, but not ``tar``;
 * stops using a parameter it used (a command runner that no longer runs
-  ``cmd``), or passes a whole command line as one string to a process call
+  ``cmd``), or a variable it still assigns (``username`` read from the
+  request, no longer passed to the template), or passes a whole command line as one string to a process call
   without a shell (``subprocess.run("ping " + host)`` looks for a program
   named ``ping example.com``);
 * swaps ``eval`` for ``ast.literal_eval`` where the code computes expressions
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Callable
+from typing import Callable, Iterable
 
 # Effect families: a call's dotted name (or its last part, for methods) -> the family it belongs to.
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -166,13 +167,21 @@ def _one_string_without_shell(node: ast.AST) -> str | None:
     return None
 
 
-def _parameters_dropped(old: ast.AST, new: ast.AST) -> set[str]:
-    """Parameters ``old`` uses in its body that ``new`` no longer uses."""
-    def used(node):
-        params = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} if hasattr(node, "args") else set()
-        names = {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)}
-        return params & names
-    return used(old) - used(new)
+def _inputs_dropped(old: ast.AST, new: ast.AST) -> set[str]:
+    """Parameters and local variables ``old`` uses in its body that ``new`` no longer uses.
+
+    A local counts when ``new`` still assigns it: ``username = request.args.get(...)`` kept, but the template
+    no longer given ``username``, computes the value and throws it away. A local that ``new`` no longer
+    assigns either went with the code that needed it (a temporary of a rewritten line), which is allowed."""
+    def params(node):
+        return {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)} if hasattr(node, "args") else set()
+
+    def names(node, context):
+        return {n.id for stmt in node.body for n in ast.walk(stmt) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, context)}
+    read_old, read_new = names(old, ast.Load), names(new, ast.Load)
+    inputs = params(old) | (names(old, ast.Store) & names(new, ast.Store))
+    return (inputs & read_old) - read_new
 
 
 def _defs(tree: ast.Module) -> dict[str, ast.AST]:
@@ -212,15 +221,27 @@ def undefined_names(code: str) -> set[str]:
 
 
 # Words that say code computes expressions (a calculator): the guard and the eval-arithmetic fix share this test
-COMPUTES = re.compile(r"calc|comput|expr|arith|formula|math|evaluat|operator", re.I)
+COMPUTES = re.compile(r"calc|comput|expr|arith|formula|math|operator", re.I)
+# "Evaluate" says so too, unless the text says what comes out is data: "evaluate it to a dictionary"
+EVALUATES = re.compile(r"evaluat", re.I)
+DATA_WORDS = frozenset({"dict", "dictionary", "dictionaries", "list", "lists", "tuple", "tuples", "json", "literal",
+                        "literals"})
+
+
+def computes(texts: Iterable[str | None]) -> bool:
+    """Whether the names and prose in ``texts`` say the code computes expressions (a calculator, a formula)."""
+    joined = " ".join(t for t in texts if t)
+    if COMPUTES.search(joined):
+        return True
+    words = set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", joined).lower()))
+    return bool(EVALUATES.search(joined)) and not words & DATA_WORDS
 
 
 def _literal_eval_for_arithmetic(old: ast.AST, new: ast.AST, name: str, context: str) -> str | None:
     calls = lambda node: {_call_name(c) for c in ast.walk(node) if isinstance(c, ast.Call)}
     if "eval" not in calls(old) or not any(n and n.endswith("literal_eval") for n in calls(new)):
         return None
-    words = [name, context, *(a.arg for a in ast.walk(old) if isinstance(a, ast.arg))]
-    if any(COMPUTES.search(w or "") for w in words):
+    if computes([name, context, *(a.arg for a in ast.walk(old) if isinstance(a, ast.arg))]):
         return f"ast.literal_eval cannot compute the expressions eval did in {name}"
     return None
 
@@ -270,7 +291,7 @@ def _purpose_lost(old: ast.AST, new: ast.AST, name: str) -> str | None:
         return f"the repair removes what {name} does ({', '.join(sorted(lost))})"
     if lost := programs(old) - programs(new):
         return f"the repair no longer runs {', '.join(sorted(lost))} in {name}"
-    if isinstance(old, (ast.FunctionDef, ast.AsyncFunctionDef)) and (lost := _parameters_dropped(old, new)):
+    if isinstance(old, (ast.FunctionDef, ast.AsyncFunctionDef)) and (lost := _inputs_dropped(old, new)):
         return f"the repair no longer uses {', '.join(sorted(lost))} in {name}"
     if (call := _one_string_without_shell(new)) and not _one_string_without_shell(old):
         return f"the repair passes {call} one command string without a shell in {name}"

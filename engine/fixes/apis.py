@@ -29,6 +29,7 @@ from secgen.analyzers import Finding
 from secgen.engine.fixes.base import (Document, Edit, SimpleFix, add_keyword, attribute_name_span, drop_import,
                                       flagged_call, has_star_arguments, import_statement_of, insert_after,
                                       is_constant, keyword, name_loads, owns_its_lines, rebound, remove_keyword)
+from secgen.engine.guard import DATA_WORDS
 
 
 # -- yaml-safe-load ------------------------------------------------------------------------------------------
@@ -337,6 +338,7 @@ _EXPRESSION_WORDS = frozenset({"calc", "calculate", "calculator", "calculation",
                                "lambda", "function", "func", "callback", "execute", "run", "plus", "minus",
                                "multiply", "divide", "add", "subtract", "sum", "product", "result", "answer",
                                "total"})
+_EVALUATE_WORDS = frozenset({"evaluate", "evaluates", "evaluating", "evaluator"})
 # Names anywhere in the function (or the file's imports) that say expressions are around: ``math.sqrt``,
 # ``operator.add``, ``sympy``... Narrower than the words above: ``sum(values)`` of a parsed list is data work.
 _EXPRESSION_NAMES = frozenset({"math", "cmath", "operator", "sympy", "numexpr", "calc", "calculate", "calculator",
@@ -376,7 +378,10 @@ def _reads_a_literal(doc: Document, call: ast.Call) -> bool:
     found = words(" ".join(text + strings))
     names = words(" ".join([*doc.imports(), *(n.id for n in ast.walk(function or argument) if isinstance(n, ast.Name)),
                             *(n.attr for n in ast.walk(function or argument) if isinstance(n, ast.Attribute))]))
-    return bool(found & _LITERAL_WORDS) and not found & _EXPRESSION_WORDS and not names & _EXPRESSION_NAMES \
+    expression = found & _EXPRESSION_WORDS
+    if found & DATA_WORDS:  # "evaluate it to a dictionary": evaluating data, not an expression
+        expression -= _EVALUATE_WORDS
+    return bool(found & _LITERAL_WORDS) and not expression and not names & _EXPRESSION_NAMES \
         and not any(_ARITHMETIC.search(s) for s in strings + [doc.context])
 
 

@@ -12,8 +12,9 @@ call, an attribute) raises ``ValueError``. Exponents are capped at 100 so
 ``ZeroDivisionError``, as ``eval`` did.
 
 It applies where the code computes expressions (the function, its
-parameters or the task speak of calculating, expressions, arithmetic or
-formulas: the same test as the guard's) and the call is ``eval(x)`` with one
+parameters, the result's name or the task speak of calculating, expressions,
+arithmetic or formulas, or of evaluating without saying that a dict or a list
+comes out: the same test as the guard's, :func:`secgen.engine.guard.computes`) and the call is ``eval(x)`` with one
 argument; ``eval-literal`` (in :mod:`~secgen.engine.fixes.apis`) takes the
 calls that read data.
 """
@@ -24,7 +25,7 @@ import ast
 
 from secgen.analyzers import Finding
 from secgen.engine.fixes.base import Document, Edit, SimpleFix
-from secgen.engine.guard import COMPUTES
+from secgen.engine.guard import computes
 
 
 HELPER = '''_ARITHMETIC = {{ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -57,7 +58,10 @@ def _computes(doc: Document, call: ast.Call) -> bool:
     if function is not None:
         words += [function.name, *(a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg))]
     words += [n.id for n in ast.walk(call.args[0]) if isinstance(n, ast.Name)]
-    return any(COMPUTES.search(w or "") for w in words)
+    statement = doc.statement_of(call)
+    if isinstance(statement, ast.Assign):  # content_dict = eval(...): the result is data, not a number
+        words += [doc.segment(t) for t in statement.targets]
+    return computes(words)
 
 
 def _eval_arithmetic(doc: Document, finding: Finding) -> list[Edit] | None:

@@ -104,6 +104,33 @@ def test_literal_eval_for_a_calculator_is_refused_and_for_data_it_passes():
                                               context="Write a function that evaluates the arithmetic the user typed")
 
 
+def test_a_variable_still_computed_but_no_longer_used_is_refused():
+    before = ("from flask import request, render_template_string\n\ndef hello():\n"
+              "    username = request.args.get('username')\n"
+              "    return render_template_string('<p>Hello {}</p>'.format(username))\n")
+    dropped = ("from flask import request, render_template_string\n\ndef hello():\n"
+               "    username = request.args.get('username')\n"
+               "    return render_template_string('<p>Hello {{username}}</p>')\n")
+    kept = ("from flask import request, render_template_string\n\ndef hello():\n"
+            "    username = request.args.get('username')\n"
+            "    return render_template_string('<p>Hello {{ username }}</p>', username=username)\n")
+    assert function_guard(before, dropped) == "the repair no longer uses username in hello"
+    assert function_guard(before, kept) is None
+    # a temporary that went with the line it served is not an input dropped
+    query = "def find(db, name):\n    sql = 'SELECT * FROM t WHERE n = ' + name\n    return db.execute(sql)\n"
+    param = "def find(db, name):\n    return db.execute('SELECT * FROM t WHERE n = ?', (name,))\n"
+    assert function_guard(query, param) is None
+
+
+def test_evaluating_to_a_dictionary_is_data_not_arithmetic():
+    before = "def contents_dict(contents):\n    content_dict = eval(contents)\n    return content_dict\n"
+    after = "import ast\n\ndef contents_dict(contents):\n    content_dict = ast.literal_eval(contents)\n    return content_dict\n"
+    assert function_guard(before, after, context="Return the content by evaluating it to a dictionary.") is None
+    plain = "def run(text):\n    return eval(text)\n"
+    assert "cannot compute" in function_guard(plain, "import ast\n\ndef run(text):\n    return ast.literal_eval(text)\n",
+                                              context="Return the value of evaluating the input.")
+
+
 def test_a_command_runner_that_stops_running_its_command_is_refused():
     before = "import subprocess\n\ndef run_user_command(cmd):\n    return subprocess.run(cmd, shell=True).stdout\n"
     echo = "import subprocess\n\ndef run_user_command(cmd):\n    return subprocess.run(['echo', '$ ']).stdout\n"
