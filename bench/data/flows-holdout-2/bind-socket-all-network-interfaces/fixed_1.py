@@ -1,0 +1,20 @@
+# expect: none
+# safe: server bound to the loopback interface 127.0.0.1 only
+import socket
+
+
+def serve(port=9000):
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(5)
+    while True:
+        conn, addr = server.accept()
+        with conn:
+            data = conn.recv(1024)
+            if data:
+                conn.sendall(data)
+
+
+if __name__ == "__main__":
+    serve()

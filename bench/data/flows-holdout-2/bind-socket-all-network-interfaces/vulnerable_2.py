@@ -1,0 +1,20 @@
+# expect: bind-socket-all-network-interfaces line 11
+import socket
+import sys
+
+HOST = ""
+PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5140
+
+
+def run_collector():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((HOST, PORT))
+    print(f"collecting metrics on udp port {PORT}")
+    while True:
+        packet, sender = sock.recvfrom(4096)
+        name, _, value = packet.decode("utf-8", errors="replace").partition(":")
+        print(f"{sender[0]} {name.strip()}={value.strip()}")
+
+
+if __name__ == "__main__":
+    run_collector()

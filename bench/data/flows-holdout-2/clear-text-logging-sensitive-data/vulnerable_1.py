@@ -1,0 +1,22 @@
+# expect: clear-text-logging-sensitive-data line 15
+import logging
+import os
+
+import psycopg2
+
+logging.basicConfig(level=logging.DEBUG)
+logger = logging.getLogger("db")
+
+
+def connect():
+    db_host = os.environ.get("DB_HOST", "localhost")
+    db_user = os.environ.get("DB_USER", "app")
+    db_password = os.environ["DB_PASSWORD"]
+    logger.debug("Connecting to %s as %s with password %s", db_host, db_user, db_password)
+    return psycopg2.connect(host=db_host, user=db_user, password=db_password, dbname="orders")
+
+
+if __name__ == "__main__":
+    conn = connect()
+    logger.info("connected")
+    conn.close()
