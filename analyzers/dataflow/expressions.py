@@ -196,6 +196,8 @@ class Expressions(Builders):
     def ev_Subscript(self, node: ast.Subscript) -> frozenset[Taint]:
         result = self.ev(node.value)
         self.ev(node.slice)
+        if self.ix.named_kinds and _masking_slice(node.slice):  # card_number[-4:]: a masked form, no secret
+            result = frozenset(t for t in result if t.kind not in self.ix.named_kinds)
         if self.ix.named_kinds:
             key = node.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
@@ -387,3 +389,21 @@ class Expressions(Builders):
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 out |= self.named_source(key.value, node)
         return out
+
+
+MASK_CHARS = 4  # a slice this short of a secret is its masked form (the last four digits of a card)
+
+
+def _masking_slice(key: ast.AST) -> bool:
+    """``x[-4:]``, ``x[:4]``, ``x[2:6]``: a slice with constant bounds, no step, at most MASK_CHARS long."""
+    if not isinstance(key, ast.Slice) or key.step is not None:
+        return False
+    bound = lambda node: node.value if isinstance(node, ast.Constant) and type(node.value) is int else (
+        -node.operand.value if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant) and type(node.operand.value) is int else None)
+    lower, upper = bound(key.lower) if key.lower else 0, bound(key.upper) if key.upper else None
+    if lower is None or key.upper is not None and upper is None:
+        return False
+    if upper is None:  # x[-4:]
+        return lower < 0 and -lower <= MASK_CHARS
+    return (lower >= 0) == (upper >= 0) and 0 <= upper - lower <= MASK_CHARS
