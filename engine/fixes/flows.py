@@ -320,13 +320,14 @@ def _needs_escape(doc: Document, func, node: ast.expr, into: str | None) -> bool
     return True
 
 
-def _request_text(doc: Document, func: ast.AST | None, node: ast.expr) -> bool:
-    """Is ``node`` text straight from the request (``request.args.get("q")``, a route's ``<name>``)?"""
+def _request_text(doc: Document, func: ast.AST | None, node: ast.expr, hops: int = 0) -> bool:
+    """Is ``node`` text straight from the request (``request.args.get("q")``, a route's ``<name>``), directly
+    or through a few plain copies (``variable = str_var``)?"""
     if isinstance(node, ast.Name):
         if node.id in _params(func):
             return _route_text(func, node.id)
         value = _sole_value(doc, func, node.id)
-        return value is not None and not isinstance(value, ast.Name) and _request_text(doc, func, value)
+        return value is not None and hops < 3 and _request_text(doc, func, value, hops + 1)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
         return _request_map(doc, node.func.value)
     return isinstance(node, ast.Subscript) and _request_map(doc, node.value)
