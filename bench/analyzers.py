@@ -298,10 +298,9 @@ def _count(cell: Mapping[str, int] | None, key: str, total: str) -> str:
     return text + (f", {cell[f'{total}_errors']} failed" if cell[f"{total}_errors"] else "")
 
 
-def recall_markdown(report: Mapping[str, Any]) -> list[str]:
-    columns = report["columns"]
+def recall_rows(columns: Mapping[str, str | None], table: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The recall table's header and rows (a row per category, then the totals) from :func:`tally`'s counts."""
     running = [c for c, problem in columns.items() if problem is None]
-    table = report["recall"]["table"]
     header = ["category", "CWE", *(f"found: {c}" for c in columns), *(f"false alarms: {c}" for c in columns)]
 
     def cells(counts: Mapping[str, dict]) -> list[str]:
@@ -310,6 +309,11 @@ def recall_markdown(report: Mapping[str, Any]) -> list[str]:
 
     rows = [[c.id, str(c.cwe), *cells(table.get(c.id, {}))] for c in CATEGORIES if c.id in table]
     rows += [[f"**{group} total**", "", *cells(counts)] for group, counts in table.get("totals", {}).items()]
+    return header, rows
+
+
+def recall_markdown(report: Mapping[str, Any]) -> list[str]:
+    header, rows = recall_rows(report["columns"], report["recall"]["table"])
     lines = ["## Recall on the fixture corpus", "",
              "Vulnerable files found (n/N) and fixed files with a false alarm (n/N), per analyzer; \"(k blocking)\" "
              "when fewer of them block under the default policy. Found: a finding on an expected (sink) line, or one "

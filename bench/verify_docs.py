@@ -37,6 +37,9 @@ Views (one row per run unless said):
 * ``latency``: one ``secgen bench latency`` JSON file (not a folder): a row per completion case (raw
   and secgen seconds, secgen/raw, and with ``--with-repair`` the full loop, its rounds, and the tiers'
   times), then the medians;
+* ``analyzers`` and ``analyzers-totals``: one ``secgen bench analyzers`` ``results.json``: recall and false
+  alarms per category and analyzer (or only the flow, non-flow and all totals), recounted from its per-file
+  records;
 * ``latency-tiers``: the same file's three speed figures for the repair tiers: a mechanical fix's p50 and
   p95 (ms), a guided re-decode over a model repair round on the same flagged suggestion (median), and
   secgen over raw generation for the suggestions nothing flagged (median).
@@ -264,10 +267,24 @@ def latency_tiers_view(reports: Sequence[dict], document: Path, root: Path) -> t
     return ["figure", "measured", "over"], rows
 
 
+def analyzers_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    from secgen.bench.analyzers import recall_rows, tally  # the analyzer bench loads Bandit and ICD: only when asked
+
+    [report] = reports
+    return recall_rows(report["columns"], tally(report["recall"]["records"]))
+
+
+def analyzers_totals_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    header, rows = analyzers_view(reports, document, root)
+    return header, [row for row in rows if row[0].endswith(" total**")]
+
+
 VIEWS: dict[str, Callable[[Sequence[Any], Path, Path], tuple[list[str], list[list[str]]]]] = {
     "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "cyberseceval-categories": categories_view,
-    "sallm": sallm_view, "tiers": tiers_view, "latency": latency_view, "latency-tiers": latency_tiers_view}
-JSON_VIEWS = {"latency", "latency-tiers"}  # views of one JSON file rather than run folders
+    "sallm": sallm_view, "tiers": tiers_view, "latency": latency_view, "latency-tiers": latency_tiers_view,
+    "analyzers": analyzers_view, "analyzers-totals": analyzers_totals_view}
+# views of one JSON file rather than run folders
+JSON_VIEWS = {"latency", "latency-tiers", "analyzers", "analyzers-totals"}
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

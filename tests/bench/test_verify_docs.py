@@ -79,7 +79,7 @@ def test_bad_markers_and_missing_runs_are_named(repo):
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n"
                         "<!-- table: pie docs/results/runs/tiny-humaneval -->\n<!-- end table -->\n")
     _, problems = verify_docs.verify([document], repo)
-    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency, latency-tiers"]
+    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency, latency-tiers, analyzers, analyzers-totals"]
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n")
     assert verify_docs.verify([document], repo) == (0, [f"{document}:1: table humaneval: docs/results/runs/nowhere: "
                                                         "no results.jsonl"])
@@ -158,6 +158,33 @@ def test_a_latency_run_file_is_a_table_too(repo, script):
                         "<!-- end table -->\n")
     assert verify_docs.verify([document], repo)[1] == [f"{document}:1: table latency: the latency view shows one JSON "
                                                        "file, not 2"]
+
+
+def test_an_analyzer_run_is_recounted_from_its_records(repo):
+    from secgen.bench import analyzers
+
+    corpus = repo / "corpus" / "command-line-injection"
+    corpus.mkdir(parents=True)
+    (corpus / "vulnerable_1.py").write_text("# expect: command-line-injection line 5\nimport os\n\n\n"
+                                            "def ping(host):\n    os.system('ping -c 1 ' + host)\n".replace(
+                                                "\n\n\ndef", "\n\ndef"))
+    (corpus / "fixed_1.py").write_text("# expect: none\n# safe: an argument list, no shell\nimport subprocess\n\n\n"
+                                       "def ping(host):\n    subprocess.run(['ping', '-c', '1', host], check=False)\n")
+    out = repo / "docs/results/runs/analyzers-tiny"
+    assert analyzers.main(["--corpus", str(repo / "corpus"), "--analyzers", "bandit,dataflow", "--skip-precision",
+                           "--out", str(out)]) == 0
+    document = repo / "docs" / "analyzers.md"
+    document.write_text("<!-- table: analyzers docs/results/runs/analyzers-tiny/results.json -->\n<!-- end table -->\n"
+                        "<!-- table: analyzers-totals docs/results/runs/analyzers-tiny/results.json -->\n"
+                        "<!-- end table -->\n")
+    assert verify_docs.verify([document], repo, write=True) == (2, [])
+    lines = document.read_text().splitlines()
+    assert verify_docs.cells(lines[3])[:4] == ["command-line-injection", "78", "1/1", "1/1"]
+    assert [verify_docs.cells(l)[0] for l in lines[4:7]] == ["**flow total**", "**all total**", "<!-- end table -->"]
+    assert verify_docs.cells(lines[10])[0] == "**flow total**"  # the totals view: no category rows
+    document.write_text(document.read_text().replace("| 1/1 | 1/1 |", "| 1/1 | 0/1 |", 1))
+    [problem] = verify_docs.verify([document], repo)[1]
+    assert "'found: dataflow': the document says '0/1', the runs give '1/1'" in problem
 
 
 def _write_run(folder: Path, header: dict, records: list, summary: dict | None = None) -> None:
