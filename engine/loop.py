@@ -12,7 +12,9 @@ with its origin (:data:`~secgen.engine.record.ORIGINS`):
    (the model continues its own answer, so llama.cpp reuses the KV cache for
    that prefix instead of reading a new prompt), the remedy is a one-line
    comment above the line, and the flagged construct's words are pushed down
-   by a logit bias. If the greedy re-decode is not clean, up to ``samples``
+   by a logit bias. Once the re-decode writes a line of the original answer
+   again (:func:`rejoin_point`) it stops, and the original's remaining lines
+   follow as they were: the repair costs the flagged line, not the answer. If the greedy re-decode is not clean, up to ``samples``
    seeded samples are drawn (the seed is recorded) and the first clean one
    the guard accepts is kept. Needs a backend that continues an answer;
 3. ``repair``: a model repair round fed the analyzers' findings (the paper's
@@ -128,12 +130,44 @@ def guided_prefill(code: str, finding: Finding, language: str) -> tuple[str, str
     return kept, f"```{language}\n{kept}{hint}\n"
 
 
+def rejoin_point(generated: str, tail: Sequence[str], *, slack: int = 2) -> tuple[int, int] | None:
+    """Where a guided re-decode comes back to the answer it repairs: ``(n, j)`` when the re-decode's first
+    ``n`` characters end with a complete line equal to ``tail[j - 1]`` (the original's lines after the flagged
+    one); None while it has not.
+
+    The re-decode's first line replaces the flagged one and never counts; blank and comment lines do not
+    count either. A later line counts when it equals an original line no more than ``slack`` lines from
+    where it would sit had one line been replaced by one. From there the original's own lines follow
+    (``tail[j:]``), so the model stops instead of writing the rest of the answer again, and what the
+    original said after the flagged line is kept as it was."""
+    offset = 0
+    for k, line in enumerate(generated.splitlines(keepends=True)):
+        if not line.endswith("\n"):
+            break
+        offset += len(line)
+        text = line.rstrip()
+        if k == 0 or not text.strip() or text.lstrip().startswith(("#", "//")):
+            continue
+        for j in range(max(0, k - 1 - slack), min(len(tail), k + slack)):
+            if tail[j].rstrip() == text:
+                return offset, j + 1
+    return None
+
+
+def rejoined(generated: str, tail: Sequence[str]) -> str:
+    """``generated`` cut where it came back to the original, the original's remaining lines after it."""
+    point = rejoin_point(generated, tail)
+    return generated if point is None else generated[:point[0]] + "".join(tail[point[1]:])
+
+
 def redecode_chat(backend: Backend, messages: Sequence[ChatMessage], prefill: str, params: GenerationParams,
-                  cancel: CancelToken, finding: Finding) -> tuple[str, Generation]:
-    """The conversation with ``prefill`` as the assistant's partial answer, continued to the end of its code block."""
+                  cancel: CancelToken, finding: Finding, tail: Sequence[str] = ()) -> tuple[str, Generation]:
+    """The conversation with ``prefill`` as the assistant's partial answer, continued to the end of its code
+    block, or until it comes back to ``tail``, the answer's lines after the flagged one (:func:`rejoin_point`)."""
     messages = [*messages, ChatMessage(role="assistant", content=prefill)]
     params = replace(params, stop=params.stop or prompts.CHAT_STOPS, avoid=prompts.avoided(finding))
-    return prompts.render_messages(messages), collect(backend.chat(messages, params, cancel), until=lambda t: "```" in t)
+    until = lambda t: "```" in t or rejoin_point(t, tail) is not None
+    return prompts.render_messages(messages), collect(backend.chat(messages, params, cancel), until=until)
 
 
 UNDEFINED_NAME = {"F821"}  # pyflakes' undefined name: a fragment's borrowed names are not its errors
@@ -171,10 +205,12 @@ class GenerationTask:
         if (plan := guided_prefill(attempt.text, finding, self.language)) is None:
             return None
         kept, prefill = plan
+        tail = attempt.text.splitlines(keepends=True)[finding.line + 1:]
         prompt, answer = redecode_chat(backend, prompts.generation_messages(self.description, self.language), prefill,
-                                       params, cancel, finding)
+                                       params, cancel, finding, tail)
         opening = prefill[:prefill.index("\n") + 1]
-        return prompt, self.candidate(f"{opening}{kept}{answer.text.split('```')[0]}```"), answer
+        body = answer.text.split("```")[0] if "```" in answer.text else rejoined(answer.text, tail)
+        return prompt, self.candidate(f"{opening}{kept}{body}```"), answer
 
     def candidate(self, raw):
         code = prompts.extract_code(raw, self.language)
@@ -252,8 +288,10 @@ class CompletionTask:
         indent = "" if index == 0 else lines[index][: len(lines[index]) - len(lines[index].lstrip(" \t"))]
         hinted = prompts.repair_fim_prefix(self.prefix + kept + indent, [finding], self.language)
         params = replace(params, stop=params.stop or prompts.FIM_STOPS, avoid=prompts.avoided(finding))
-        answer = collect(backend.fim(hinted, self.suffix, params, cancel))
-        fill = postprocess(answer.text, hinted, self.suffix, language=self.language)
+        tail = lines[index + 1:]
+        answer = collect(backend.fim(hinted, self.suffix, params, cancel),
+                         until=lambda t: rejoin_point(t, tail) is not None)
+        fill = postprocess(rejoined(answer.text, tail), hinted, self.suffix, language=self.language)
         return prompts.fim_prompt(hinted, self.suffix), (kept + indent + fill) if fill else None, answer
 
     def _analyze(self, text: str, loop: "RepairLoop") -> list[Finding]:

@@ -111,3 +111,49 @@ def test_a_redecode_refused_for_a_missing_import_is_accepted_once_the_import_is_
     assert guided.origin == "guided" and guided.rejected == "the repair uses undefined name(s) json"
     assert fixed.origin == "fix" and fixed.fixes == ("import-stdlib",) and not fixed.rejected
     assert result.best is fixed and result.clean and "import json" in result.text
+
+
+COUNTED = ("import subprocess\n\n\ndef count(folder):\n"
+           "    result = subprocess.run('ls ' + folder + ' | wc -l', shell=True, capture_output=True)\n"
+           "    print('counted', folder)\n    return result.returncode\n\n\ndef check_count():\n"
+           "    assert count('.') == 0\n")
+
+
+def test_a_guided_redecode_stops_where_it_writes_the_original_again_and_keeps_the_rest():
+    # the model would go on past the original's next line; the loop stops it there and keeps the original's rest
+    continuation = ("    result = subprocess.run(['ls', folder], capture_output=True)\n"
+                    "    print('counted', folder)\n    return 0\n```")
+    backend = ScriptedBackend(chat_replies=[_block(COUNTED)], continues=True, rules=[
+        {"kind": "chat", "match": r"assistant: ```python\n", "reply": continuation}])
+    result = _loop(backend).generate("count the files in a folder")
+    guided = result.best
+    assert guided.origin == "guided" and result.clean and not guided.rejected
+    assert guided.text == COUNTED.replace("'ls ' + folder + ' | wc -l', shell=True", "['ls', folder]")
+    assert guided.tokens < -(-len(continuation) // 4)  # the stream was closed before its end
+
+
+def test_a_guided_fill_stops_where_it_writes_the_suggestion_again():
+    prefix = "import subprocess\n\n\ndef count(folder):\n"
+    fill = ("    result = subprocess.run('ls ' + folder, shell=True, capture_output=True)\n"
+            "    print('counted', folder)\n    return result.returncode\n")
+    redecoded = "    result = subprocess.run(['ls', folder], capture_output=True)\n    print('counted', folder)\n    x = 1\n"
+    backend = ScriptedBackend(fim_replies=[fill], continues=True, rules=[
+        {"kind": "fim", "match": r"# ", "reply": redecoded}])
+    result = _loop(backend, tiers=("guided",)).complete(prefix, "\n")
+    guided = result.best
+    assert guided.origin == "guided" and result.clean
+    assert guided.text == fill.replace("'ls ' + folder, shell=True", "['ls', folder]")
+
+
+@pytest.mark.parametrize("generated, expected", [
+    ("new = 1\n", None),  # the replacing line alone never rejoins
+    ("new = 1\n    print(x)\n", (len("new = 1\n    print(x)\n"), 1)),
+    ("new = 1\n    # a comment\n\n    print(x)\n", (len("new = 1\n    # a comment\n\n    print(x)\n"), 1)),
+    ("new = 1\n    print(x)", None),  # a line still being written
+    ("new = 1\n    other()\n    return x\n", (len("new = 1\n    other()\n    return x\n"), 2)),
+])
+def test_rejoin_point(generated, expected):
+    from secgen.engine.loop import rejoin_point
+
+    assert rejoin_point(generated, ["    print(x)\n", "    return x\n"]) == expected
+    assert rejoin_point("a\nb\nc\nd\ne\n    return x\n", ["    print(x)\n", "    return x\n"]) is None  # too far
