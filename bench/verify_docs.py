@@ -40,6 +40,9 @@ Views (one row per run unless said):
 * ``analyzers`` and ``analyzers-totals``: one ``secgen bench analyzers`` ``results.json``: recall and false
   alarms per category and analyzer (or only the flow, non-flow and all totals), recounted from its per-file
   records;
+* ``fuzz``: one or more protocol-fuzzer JSON files (``python -m tests.fuzz.run --json``), a row each: the
+  server (and for secgen the model), the probes, messages, requests answered and not, crashes, hangs,
+  probe latency and where the server was lost;
 * ``latency-tiers``: the same file's three speed figures for the repair tiers: a mechanical fix's p50 and
   p95 (ms), a guided re-decode over a model repair round on the same flagged suggestion (median), and
   secgen over raw generation for the suggestions nothing flagged (median).
@@ -279,12 +282,37 @@ def analyzers_totals_view(reports: Sequence[dict], document: Path, root: Path) -
     return header, [row for row in rows if row[0].endswith(" total**")]
 
 
+def fuzz_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    """A row per protocol-fuzzer JSON file (``python -m tests.fuzz.run --json``): its totals over the seeds."""
+    rows = []
+    for report in reports:
+        t = report["total"]
+        model = report.get("command", [""])[-1] if report.get("server") == "secgen" else ""
+        probes = ", ".join(report.get("probes") or []) or "not recorded"
+        on_loss = report["on_crash"] + (f" ({t['restarts']})" if report["on_crash"] == "restart" else "")
+        latency = t.get("latency_ms") or {}
+        losses = [str(f["after_messages"]) for f in t.get("failures", [])]
+        rows.append([" ".join(filter(None, [report.get("label") or report["server"], model])), probes,
+                     f"{len(report['seeds'])} x {report['messages_per_seed']:,}", on_loss, f"{t['messages']:,}",
+                     f"{t['requests']:,}", f"{t['answered']:,}", f"{t['unanswered']:,}", str(t["crashes"]),
+                     str(t["hangs"]),
+                     f"{_ms(latency.get('p50'))} / {_ms(latency.get('p95'))}" if latency else DASH,
+                     ", ".join(losses[:4]) + (", ..." if len(losses) > 4 else "") if losses else "none"])
+    return ["server", "probes", "seeds x messages", "on loss", "messages sent", "requests", "answered",
+            "unanswered", "crashes", "hangs", "probe p50 / p95 ms", "first losses (after message)"], rows
+
+
+def _ms(value: float | None) -> str:
+    return DASH if value is None else f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
 VIEWS: dict[str, Callable[[Sequence[Any], Path, Path], tuple[list[str], list[list[str]]]]] = {
     "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "cyberseceval-categories": categories_view,
     "sallm": sallm_view, "tiers": tiers_view, "latency": latency_view, "latency-tiers": latency_tiers_view,
-    "analyzers": analyzers_view, "analyzers-totals": analyzers_totals_view}
+    "analyzers": analyzers_view, "analyzers-totals": analyzers_totals_view, "fuzz": fuzz_view}
 # views of one JSON file rather than run folders
-JSON_VIEWS = {"latency", "latency-tiers", "analyzers", "analyzers-totals"}
+JSON_VIEWS = {"latency", "latency-tiers", "analyzers", "analyzers-totals", "fuzz"}
+MANY_JSON_VIEWS = {"fuzz"}  # of those, the views with a row per file
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -383,7 +411,7 @@ def check_figure(figure: Figure, root: Path) -> str | None:
 
 
 def expected_rows(view: str, cited: Sequence[str], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
-    if view in JSON_VIEWS and len(cited) != 1:
+    if view in JSON_VIEWS and view not in MANY_JSON_VIEWS and len(cited) != 1:
         raise DocsError(f"the {view} view shows one JSON file, not {len(cited)}")
     load = load_json if view in JSON_VIEWS else load_run
     return VIEWS[view]([load(root, c) for c in cited], document, root)

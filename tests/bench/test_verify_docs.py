@@ -79,7 +79,7 @@ def test_bad_markers_and_missing_runs_are_named(repo):
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n"
                         "<!-- table: pie docs/results/runs/tiny-humaneval -->\n<!-- end table -->\n")
     _, problems = verify_docs.verify([document], repo)
-    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency, latency-tiers, analyzers, analyzers-totals"]
+    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency, latency-tiers, analyzers, analyzers-totals, fuzz"]
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n")
     assert verify_docs.verify([document], repo) == (0, [f"{document}:1: table humaneval: docs/results/runs/nowhere: "
                                                         "no results.jsonl"])
@@ -185,6 +185,31 @@ def test_an_analyzer_run_is_recounted_from_its_records(repo):
     document.write_text(document.read_text().replace("| 1/1 | 1/1 |", "| 1/1 | 0/1 |", 1))
     [problem] = verify_docs.verify([document], repo)[1]
     assert "'found: dataflow': the document says '0/1', the runs give '1/1'" in problem
+
+
+def test_fuzz_files_are_a_row_each(repo):
+    def fuzz_file(name, server, label, command, failures, restarts=0):
+        total = {"messages": 1202, "requests": 579, "answered": 579 - len(failures), "unanswered": len(failures),
+                 "crashes": len(failures), "hangs": 0, "restarts": restarts, "latency_ms": {"p50": 2.84, "p95": 267.0},
+                 "failures": [{"after_messages": n} for n in failures]}
+        path = repo / "docs/results/runs" / name
+        path.write_text(json.dumps({"server": server, "label": label, "command": command, "probes": ["textDocument/codeAction"],
+                                    "seeds": [0], "messages_per_seed": 1000, "on_crash": "restart" if restarts else "stop",
+                                    "total": total}))
+        return f"docs/results/runs/{name}"
+
+    ours = fuzz_file("fuzz-a.json", "secgen", None, ["secgen-lsp", "--stdio", "(model 0.5b)"], [])
+    theirs = fuzz_file("fuzz-b.json", "other", "other 1.0", ["other"], [6, 18, 26, 42, 58], restarts=5)
+    document = repo / "docs" / "fuzz.md"
+    document.write_text(f"<!-- table: fuzz {ours} {theirs} -->\n<!-- end table -->\n")
+    assert verify_docs.verify([document], repo, write=True) == (1, [])
+    lines = document.read_text().splitlines()
+    assert verify_docs.cells(lines[3]) == ["secgen (model 0.5b)", "textDocument/codeAction", "1 x 1,000", "stop", "1,202",
+                                           "579", "579", "0", "0", "0", "2.8 / 267", "none"]
+    assert verify_docs.cells(lines[4])[3] == "restart (5)" and verify_docs.cells(lines[4])[-1] == "6, 18, 26, 42, ..."
+    document.write_text(document.read_text().replace("| 579 | 579 | 0 |", "| 579 | 578 | 0 |", 1))
+    [problem] = verify_docs.verify([document], repo)[1]
+    assert "'answered': the document says '578', the runs give '579'" in problem
 
 
 def _write_run(folder: Path, header: dict, records: list, summary: dict | None = None) -> None:
