@@ -43,6 +43,9 @@ Views (one row per run unless said):
 * ``fuzz``: one or more protocol-fuzzer JSON files (``python -m tests.fuzz.run --json``), a row each: the
   server (and for secgen the model), the probes, messages, requests answered and not, crashes, hangs,
   probe latency and where the server was lost;
+* ``soak``: one or more ``secgen bench soak`` JSON files, a row each: requests answered, cancelled and
+  not, memory at the baseline and the end (and its peak), threads and child processes, what was left
+  after exit;
 * ``latency-tiers``: the same file's three speed figures for the repair tiers: a mechanical fix's p50 and
   p95 (ms), a guided re-decode over a model repair round on the same flagged suggestion (median), and
   secgen over raw generation for the suggestions nothing flagged (median).
@@ -291,8 +294,9 @@ def fuzz_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[list
         probes = ", ".join(report.get("probes") or []) or "not recorded"
         on_loss = report["on_crash"] + (f" ({t['restarts']})" if report["on_crash"] == "restart" else "")
         latency = t.get("latency_ms") or {}
-        losses = [str(f["after_messages"]) for f in t.get("failures", [])]
-        rows.append([" ".join(filter(None, [report.get("label") or report["server"], model])), probes,
+        losses = [f"{f['after_messages']:,}" for f in t.get("failures", [])]
+        label = report.get("label") or report["server"]
+        rows.append([label if model.strip("()") in label else f"{label} {model}", probes,
                      f"{len(report['seeds'])} x {report['messages_per_seed']:,}", on_loss, f"{t['messages']:,}",
                      f"{t['requests']:,}", f"{t['answered']:,}", f"{t['unanswered']:,}", str(t["crashes"]),
                      str(t["hangs"]),
@@ -302,6 +306,28 @@ def fuzz_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[list
             "unanswered", "crashes", "hangs", "probe p50 / p95 ms", "first losses (after message)"], rows
 
 
+def soak_view(reports: Sequence[dict], document: Path, root: Path) -> tuple[list[str], list[list[str]]]:
+    """A row per ``secgen bench soak`` JSON file: requests and their ends, memory, threads and processes."""
+    mib = lambda n: f"{n / 2 ** 20:.1f} MiB"
+    rows = []
+    for report in reports:
+        c, m, t, p = report["counts"], report["memory"], report["threads"], report["processes"]
+        by_request = {sample["request"]: sample for sample in report.get("samples", [])}
+        start, end = by_request.get(m["baseline_request"], {}), by_request.get(m["end_request"], {})
+        server = f"{mib(start['server_rss_bytes'])} -> {mib(end['server_rss_bytes'])}" \
+            if start.get("server_rss_bytes") and end.get("server_rss_bytes") else DASH
+        commit = str((report.get("machine") or {}).get("secgen_commit") or "")[:7] or "not recorded"
+        rows.append([f"{report['settings']['model']} model, `{commit}`", f"{c['requests']:,}",
+                     f"{c['answered']:,} ({c['with_text']:,})", f"{c['cancelled']:,}", str(c["errors"]),
+                     str(c["unanswered"]),
+                     f"{mib(m['rss_baseline_bytes'])} at {m['baseline_request']} -> {mib(m['rss_end_bytes'])} at "
+                     f"{m['end_request']} ({100 * (m['growth'] - 1):+.1f}%), peak {mib(m['peak_rss_bytes'])}",
+                     server, f"{t['baseline']} -> {t['end']}", f"{p['children_baseline']} -> {p['children_end']}",
+                     str(len(p.get("left_after_exit") or []))])
+    return ["run", "requests", "answered (with text)", "cancelled", "errors", "unanswered",
+            "memory, server + children", "server alone", "threads", "children", "left after exit"], rows
+
+
 def _ms(value: float | None) -> str:
     return DASH if value is None else f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
@@ -309,10 +335,10 @@ def _ms(value: float | None) -> str:
 VIEWS: dict[str, Callable[[Sequence[Any], Path, Path], tuple[list[str], list[list[str]]]]] = {
     "humaneval": humaneval_view, "cyberseceval": cyberseceval_view, "cyberseceval-categories": categories_view,
     "sallm": sallm_view, "tiers": tiers_view, "latency": latency_view, "latency-tiers": latency_tiers_view,
-    "analyzers": analyzers_view, "analyzers-totals": analyzers_totals_view, "fuzz": fuzz_view}
+    "analyzers": analyzers_view, "analyzers-totals": analyzers_totals_view, "fuzz": fuzz_view, "soak": soak_view}
 # views of one JSON file rather than run folders
-JSON_VIEWS = {"latency", "latency-tiers", "analyzers", "analyzers-totals", "fuzz"}
-MANY_JSON_VIEWS = {"fuzz"}  # of those, the views with a row per file
+JSON_VIEWS = {"latency", "latency-tiers", "analyzers", "analyzers-totals", "fuzz", "soak"}
+MANY_JSON_VIEWS = {"fuzz", "soak"}  # of those, the views with a row per file
 
 
 def render(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

@@ -79,7 +79,7 @@ def test_bad_markers_and_missing_runs_are_named(repo):
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n"
                         "<!-- table: pie docs/results/runs/tiny-humaneval -->\n<!-- end table -->\n")
     _, problems = verify_docs.verify([document], repo)
-    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency, latency-tiers, analyzers, analyzers-totals, fuzz"]
+    assert problems == [f"{document}:3: unknown view 'pie'; known: humaneval, cyberseceval, cyberseceval-categories, sallm, tiers, latency, latency-tiers, analyzers, analyzers-totals, fuzz, soak"]
     document.write_text("<!-- table: humaneval docs/results/runs/nowhere -->\n<!-- end table -->\n")
     assert verify_docs.verify([document], repo) == (0, [f"{document}:1: table humaneval: docs/results/runs/nowhere: "
                                                         "no results.jsonl"])
@@ -210,6 +210,28 @@ def test_fuzz_files_are_a_row_each(repo):
     document.write_text(document.read_text().replace("| 579 | 579 | 0 |", "| 579 | 578 | 0 |", 1))
     [problem] = verify_docs.verify([document], repo)[1]
     assert "'answered': the document says '578', the runs give '579'" in problem
+
+
+def test_soak_files_are_a_row_each(repo):
+    mib = 2 ** 20
+    path = repo / "docs/results/runs/soak-x.json"
+    path.write_text(json.dumps({
+        "machine": {"secgen_commit": "775a55791a7c"}, "settings": {"model": "fake"},
+        "counts": {"requests": 1000, "answered": 644, "with_text": 197, "cancelled": 356, "errors": 0, "unanswered": 0},
+        "memory": {"baseline_request": 100, "end_request": 1000, "rss_baseline_bytes": 100 * mib,
+                   "rss_end_bytes": 102 * mib, "growth": 1.02, "peak_rss_bytes": 103 * mib},
+        "threads": {"baseline": 5, "end": 5}, "processes": {"children_baseline": 2, "children_end": 2, "left_after_exit": []},
+        "samples": [{"request": 100, "server_rss_bytes": 60 * mib}, {"request": 1000, "server_rss_bytes": 61 * mib}]}))
+    document = repo / "docs" / "soak.md"
+    document.write_text("<!-- table: soak docs/results/runs/soak-x.json -->\n<!-- end table -->\n")
+    assert verify_docs.verify([document], repo, write=True) == (1, [])
+    row = verify_docs.cells(document.read_text().splitlines()[3])
+    assert row == ["fake model, `775a557`", "1,000", "644 (197)", "356", "0", "0",
+                   "100.0 MiB at 100 -> 102.0 MiB at 1000 (+2.0%), peak 103.0 MiB", "60.0 MiB -> 61.0 MiB", "5 -> 5",
+                   "2 -> 2", "0"]
+    document.write_text(document.read_text().replace("(+2.0%)", "(+1.0%)"))
+    [problem] = verify_docs.verify([document], repo)[1]
+    assert "the runs give '100.0 MiB at 100 -> 102.0 MiB at 1000 (+2.0%), peak 103.0 MiB'" in problem
 
 
 def _write_run(folder: Path, header: dict, records: list, summary: dict | None = None) -> None:
